@@ -1,0 +1,219 @@
+/**
+ * Encrypting and decrypting whole documents, and the MAC over their values
+ * (sops-format.md §4, §5). One walk does both the values and the digest.
+ *
+ * The walk follows sops's `walkBranch`/`walkSlice`: depth first in document order, a comment
+ * stack level per mapping or list, comments pushed on their level, cleared after each
+ * non-comment item.
+ */
+import { createHash } from 'node:crypto';
+import { DecryptValueError, SopsError } from '../errors.js';
+import type { CommentNode, Leaf, MapNode, Node, SeqNode, TypeTag } from '../tree/types.js';
+import { pathAd, type Selector } from '../tree/select.js';
+import { isEncryptedValue, type ValueCipher } from './cipher.js';
+import { canonicalTime, decodeUtf8Strict, leafBytes, parseGoBool, parseGoFloat, parseGoInt, typeTagOf } from './scalar.js';
+
+/** SHA-256("sops"): fed first into the MAC when `mac_only_encrypted` is set. */
+const MAC_ONLY_ENCRYPTED_PREFIX = createHash('sha256').update('sops').digest();
+
+export interface TreeCryptOptions {
+  selector: Selector;
+  macOnlyEncrypted: boolean;
+  cipher: ValueCipher;
+}
+
+interface WalkState {
+  hash: ReturnType<typeof createHash>;
+  opts: TreeCryptOptions;
+  encrypt: boolean;
+  warnings: string[];
+}
+
+/** The MAC digest state for a walk: upper-case hex SHA-512 when done. */
+function newHash(macOnlyEncrypted: boolean) {
+  const h = createHash('sha512');
+  if (macOnlyEncrypted) h.update(MAC_ONLY_ENCRYPTED_PREFIX);
+  return h;
+}
+
+export interface WalkResult {
+  documents: MapNode[];
+  /** Upper-case hex SHA-512 over the values, as sops computes it. */
+  mac: string;
+  /** Non-fatal findings, e.g. comments that were not encrypted although in an encrypted position. */
+  warnings: string[];
+}
+
+/** Encrypts every selected leaf and comment; returns new documents and the MAC of the plaintext. */
+export function encryptDocuments(docs: readonly MapNode[], opts: TreeCryptOptions): WalkResult {
+  return run(docs, opts, true);
+}
+
+/**
+ * Decrypts every selected leaf and comment; returns new documents and the MAC of the
+ * plaintext. Throws {@link DecryptValueError} (exit 25) naming the key path of a value that
+ * cannot be decrypted.
+ */
+export function decryptDocuments(docs: readonly MapNode[], opts: TreeCryptOptions): WalkResult {
+  return run(docs, opts, false);
+}
+
+function run(docs: readonly MapNode[], opts: TreeCryptOptions, encrypt: boolean): WalkResult {
+  const st: WalkState = { hash: newHash(opts.macOnlyEncrypted), opts, encrypt, warnings: [] };
+  const documents = docs.map((d) => walkMap(st, d, [], []));
+  return { documents, mac: st.hash.digest('hex').toUpperCase(), warnings: st.warnings };
+}
+
+function walkMap(st: WalkState, m: MapNode, path: string[], stack: string[][]): MapNode {
+  const level: string[] = [];
+  const inner = [...stack, level];
+  const items: MapNode['items'] = [];
+  for (const it of m.items) {
+    if (it.kind === 'comment') {
+      level.push(it.text);
+      items.push(walkComment(st, it, path, inner));
+      continue;
+    }
+    const p = [...path, it.key];
+    const v = walkValue(st, it.value, p, inner);
+    items.push({ kind: 'entry', key: it.key, value: v.kind === 'comment' ? { kind: 'str', value: v.text } : v });
+    level.length = 0;
+  }
+  return { kind: 'map', items };
+}
+
+function walkSeq(st: WalkState, s: SeqNode, path: string[], stack: string[][]): SeqNode {
+  const level: string[] = [];
+  const inner = [...stack, level];
+  const items: SeqNode['items'] = [];
+  for (const it of s.items) {
+    if (it.kind === 'comment') {
+      level.push(it.text);
+      // Comments inside sequences stay in clear text: sops stores an encrypted one as a list
+      // element, which sops 3.13.2 cannot decrypt (sops-format.md §5.2, pitfall 23).
+      // On decrypt, a clear one is expected (tsops writes them so) and kept without a warning.
+      items.push(st.encrypt || !isEncryptedValue(it.text) ? it : walkComment(st, it, path, inner));
+      continue;
+    }
+    items.push(walkValue(st, it, path, inner));
+    level.length = 0;
+  }
+  return { kind: 'seq', items };
+}
+
+function walkValue(st: WalkState, n: Node, path: string[], stack: string[][]): Node | CommentNode {
+  if (n.kind === 'map') return walkMap(st, n, path, stack);
+  if (n.kind === 'seq') return walkSeq(st, n, path, stack);
+  return st.encrypt ? encryptLeaf(st, n, path, stack) : decryptLeaf(st, n, path, stack);
+}
+
+function walkComment(st: WalkState, c: CommentNode, path: string[], stack: string[][]): CommentNode {
+  if (!st.opts.selector(path, stack, true)) return c;
+  const ad = pathAd(path);
+  if (st.encrypt) {
+    const text = st.opts.cipher.encrypt(new TextEncoder().encode(c.text), 'comment', ad);
+    return c.inline ? { kind: 'comment', text, inline: true } : { kind: 'comment', text };
+  }
+  if (!isEncryptedValue(c.text)) {
+    if (c.text !== '') st.warnings.push(`a comment under ${describePath(path)} is not encrypted; it was kept as it is`);
+    return c;
+  }
+  try {
+    const { plain, type } = st.opts.cipher.decrypt(c.text, ad);
+    if (type !== 'comment') throw new DecryptValueError(`expected type comment, found ${type}`);
+    const text = decodeUtf8Strict(plain) ?? Buffer.from(plain).toString('latin1');
+    st.opts.cipher.remember(c.text, 'comment', ad, plain);
+    return c.inline ? { kind: 'comment', text, inline: true } : { kind: 'comment', text };
+  } catch {
+    // As sops: a comment that does not decrypt was probably never encrypted. Keep it.
+    st.warnings.push(`a comment under ${describePath(path)} could not be decrypted; it was kept as it is`);
+    return c;
+  }
+}
+
+function hashLeaf(st: WalkState, leaf: Leaf, selected: boolean): void {
+  if (st.opts.macOnlyEncrypted && !selected) return;
+  const b = leafBytes(leaf);
+  if (b) st.hash.update(b);
+}
+
+function encryptLeaf(st: WalkState, leaf: Leaf, path: string[], stack: string[][]): Node {
+  const selected = st.opts.selector(path, stack, false);
+  hashLeaf(st, leaf, selected);
+  if (!selected || leaf.kind === 'null') return leaf;
+  const plain = leafBytes(leaf)!;
+  return { kind: 'str', value: st.opts.cipher.encrypt(plain, typeTagOf(leaf), pathAd(path)) };
+}
+
+function decryptLeaf(st: WalkState, leaf: Leaf, path: string[], stack: string[][]): Node | CommentNode {
+  const selected = st.opts.selector(path, stack, false);
+  if (!selected || leaf.kind === 'null') {
+    hashLeaf(st, leaf, selected);
+    return leaf;
+  }
+  if (leaf.kind !== 'str') {
+    throw new DecryptValueError(`the value at ${describePath(path)} should be encrypted but is a plain ${leaf.kind}`, {
+      hint: 'the file was edited by hand or by a tool that does not encrypt; restore it or re-encrypt the plaintext',
+    });
+  }
+  const ad = pathAd(path);
+  let out: Leaf | CommentNode;
+  try {
+    const { plain, type } = st.opts.cipher.decrypt(leaf.value, ad);
+    out = interpret(plain, type, leaf.value === '');
+    const canonical = out.kind === 'comment' ? plain : leafBytes(out)!;
+    st.opts.cipher.remember(leaf.value, type, ad, canonical);
+  } catch (e) {
+    if (e instanceof SopsError) {
+      throw new DecryptValueError(`could not decrypt the value at ${describePath(path)}: ${e.message}`, {
+        hint: 'the file is corrupt or was tampered with; restore it from version control',
+      });
+    }
+    throw e;
+  }
+  // A decrypted sequence comment never counts in the MAC (fixed upstream after 3.13.2).
+  if (out.kind !== 'comment') hashLeaf(st, out, true);
+  return out;
+}
+
+/** Interprets decrypted bytes by their type tag, as Go's cipher does. */
+export function interpret(plain: Uint8Array, type: TypeTag, empty = false): Leaf | CommentNode {
+  if (empty) return { kind: 'str', value: '' };
+  const text = () => decodeUtf8Strict(plain);
+  const bad = () => new DecryptValueError(`the decrypted ${type} value does not parse as ${type}`);
+  switch (type) {
+    case 'str':
+    case 'bytes': {
+      const s = text();
+      return s === undefined ? { kind: 'bytes', value: plain } : { kind: 'str', value: s };
+    }
+    case 'int': {
+      const v = parseGoInt(text() ?? '');
+      if (v === undefined) throw bad();
+      return { kind: 'int', value: v };
+    }
+    case 'float': {
+      const v = parseGoFloat(text() ?? '');
+      if (v === undefined) throw bad();
+      return { kind: 'float', value: v };
+    }
+    case 'bool': {
+      const v = parseGoBool(text() ?? '');
+      if (v === undefined) throw bad();
+      return { kind: 'bool', value: v };
+    }
+    case 'time': {
+      const v = canonicalTime(text() ?? '');
+      if (v === undefined) throw bad();
+      return { kind: 'time', value: v };
+    }
+    case 'comment':
+      return { kind: 'comment', text: text() ?? Buffer.from(plain).toString('latin1') };
+  }
+}
+
+/** `["a"]["b"]` style path for messages (list positions are not part of sops paths). */
+export function describePath(path: readonly string[]): string {
+  return path.length === 0 ? 'the top level' : path.map((p) => `[${JSON.stringify(p)}]`).join('');
+}
+
