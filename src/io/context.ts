@@ -1,0 +1,88 @@
+/**
+ * The real outside world for key kinds: process environment, files, child processes, clock.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyContext, RunOptions, RunResult } from '../keys/types.js';
+
+export interface ContextOptions {
+  env?: Record<string, string | undefined>;
+  homeDir?: string;
+  userConfigDir?: string;
+  now?: () => Date;
+}
+
+/** The user config dir as Go's os.UserConfigDir computes it. */
+export function userConfigDir(env: Record<string, string | undefined>, home: string): string {
+  if (process.platform === 'win32') return env.AppData ?? env.APPDATA ?? join(home, 'AppData', 'Roaming');
+  if (env.XDG_CONFIG_HOME) return env.XDG_CONFIG_HOME;
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support');
+  return join(home, '.config');
+}
+
+/** Runs a program with optional stdin; never throws for a failing program. */
+export function runProgram(cmd: string, args: string[], baseEnv: Record<string, string | undefined>, opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...baseEnv, ...(opts.env ?? {}) })) if (v !== undefined) env[k] = v;
+    let child;
+    try {
+      child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      resolve({ code: null, stdout: new Uint8Array(0), stderr: '', spawnError: (e as Error).message });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let spawnError: string | undefined;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, opts.timeoutMs);
+    }
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e.code === 'ENOENT' ? `${cmd}: not found` : e.message;
+    });
+    child.stdin.on('error', () => {});
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({
+        code: spawnError || timedOut ? null : code,
+        stdout: new Uint8Array(Buffer.concat(out)),
+        stderr: Buffer.concat(err).toString('utf8') + (timedOut ? `\n${cmd}: timed out after ${opts.timeoutMs} ms` : ''),
+        ...(spawnError ? { spawnError } : {}),
+      });
+    });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+/** A key context over the real process environment (or the given one). */
+export function makeKeyContext(opts: ContextOptions = {}): KeyContext {
+  const env = opts.env ?? (process.env as Record<string, string | undefined>);
+  const home = opts.homeDir ?? env.HOME ?? homedir();
+  return {
+    env,
+    homeDir: home,
+    userConfigDir: opts.userConfigDir ?? userConfigDir(env, home),
+    now: opts.now ?? (() => new Date()),
+    cache: new Map(),
+    run: (cmd, args, o) => runProgram(cmd, args, env, o),
+    async readFile(path: string) {
+      try {
+        return new Uint8Array(await readFile(path));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Wrapping the data key for every master key, and getting it back (sops-format.md §6):
+ * one group wraps the whole key, several groups wrap Shamir shares; decryption tries each
+ * group's keys in the decryption order and reports every failure.
+ */
+import { DataKeyError, ExitCode, SopsError, type KeyFailure } from '../errors.js';
+import { combine, split } from '../crypto/shamir.js';
+import { DECRYPTION_ORDER_IDS, DEFAULT_DECRYPTION_ORDER } from './registry.js';
+import { KeyUnavailableError, type KeyContext, type MasterKey } from './types.js';
+
+/** Checks and normalizes a `--decryption-order` list (duplicates: exit 112). */
+export function parseDecryptionOrder(text: string | undefined): readonly string[] {
+  if (text === undefined || text.trim() === '') return DEFAULT_DECRYPTION_ORDER;
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new SopsError(`duplicate key type "${id}" in the decryption order`, ExitCode.DuplicateDecryptionKeyType);
+    if (!DECRYPTION_ORDER_IDS.includes(id)) {
+      throw new SopsError(`unknown key type "${id}" in the decryption order`, ExitCode.Generic, {
+        hint: `use a comma-separated list of ${DECRYPTION_ORDER_IDS.join(', ')}`,
+      });
+    }
+    seen.add(id);
+  }
+  return ids;
+}
+
+/** sops's identifier of a key type as used in the decryption order. */
+function orderId(type: string): string {
+  return type;
+}
+
+/** Indices of a group's keys in the order to try them (stable; unlisted kinds last). */
+export function sortedForDecryption(group: readonly MasterKey[], order: readonly string[]): MasterKey[] {
+  const prio = (k: MasterKey) => {
+    const i = order.indexOf(orderId(k.type));
+    return i < 0 ? order.length : i;
+  };
+  return group.map((k, i) => ({ k, i })).sort((a, b) => prio(a.k) - prio(b.k) || a.i - b.i).map((x) => x.k);
+}
+
+/**
+ * Wraps `dataKey` for every key of every group. With one group every key wraps the whole key;
+ * with several, group i wraps Shamir share i and `threshold` groups (default: all) recover it.
+ */
+export async function wrapDataKey(dataKey: Uint8Array, groups: readonly MasterKey[][], threshold: number | undefined, ctx: KeyContext): Promise<void> {
+  if (groups.length === 0) {
+    throw new SopsError('no key groups: the data key cannot be encrypted', ExitCode.Generic, {
+      hint: 'give a recipient with --age or --pgp, or add a creation rule with keys to .sops.yaml',
+    });
+  }
+  groups.forEach((g, i) => {
+    if (g.length === 0) throw new SopsError(`key group ${i} is empty: every group needs at least one key`, ExitCode.Generic);
+  });
+  let parts: Uint8Array[];
+  if (groups.length === 1) parts = [dataKey];
+  else {
+    const t = threshold && threshold > 0 ? threshold : groups.length;
+    if (t > groups.length) {
+      throw new SopsError(`the Shamir threshold ${t} is larger than the number of key groups (${groups.length})`, ExitCode.Generic);
+    }
+    parts = split(dataKey, groups.length, Math.max(t, 2));
+  }
+  await Promise.all(groups.flatMap((g, i) => g.map((k) => k.encrypt(parts[i]!, ctx))));
+}
+
+async function decryptGroup(group: readonly MasterKey[], gi: number | undefined, order: readonly string[], ctx: KeyContext, failures: KeyFailure[]): Promise<Uint8Array | undefined> {
+  for (const k of sortedForDecryption(group, order)) {
+    try {
+      const part = await k.decrypt(ctx);
+      if (part.length === 0) throw new KeyUnavailableError('the key returned an empty data key');
+      return part;
+    } catch (e) {
+      const reason = e instanceof KeyUnavailableError || e instanceof SopsError ? e.message : `unexpected error: ${(e as Error)?.message ?? e}`;
+      failures.push({ type: k.type, id: k.id, reason, ...(gi !== undefined ? { group: gi } : {}) });
+    }
+  }
+  return undefined;
+}
+
+/** Recovers the data key. Throws {@link DataKeyError} (exit 128) listing every key tried. */
+export async function unwrapDataKey(groups: readonly MasterKey[][], threshold: number | undefined, order: readonly string[], ctx: KeyContext, fileName = 'the file'): Promise<Uint8Array> {
+  const failures: KeyFailure[] = [];
+  if (groups.length === 0 || groups.every((g) => g.length === 0)) {
+    throw new DataKeyError(`${fileName} has no master keys: its data key cannot be recovered`, failures);
+  }
+  const multi = groups.length > 1;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < groups.length; i++) {
+    const p = await decryptGroup(groups[i]!, multi ? i : undefined, order, ctx, failures);
+    if (p) parts.push(p);
+  }
+  const hint = 'make an identity for one of these recipients available (e.g. SOPS_AGE_KEY_FILE, or import the PGP secret key into GnuPG)';
+  if (!multi) {
+    if (parts.length !== 1) throw new DataKeyError(`could not decrypt the data key of ${fileName} with any of its master keys`, failures, { hint });
+    checkLength(parts[0]!, fileName);
+    return parts[0]!;
+  }
+  const need = threshold && threshold > 0 ? threshold : groups.length;
+  if (parts.length < need) {
+    throw new DataKeyError(`could not decrypt the data key of ${fileName}: ${need} key groups are required, only ${parts.length} could be decrypted`, failures, { hint });
+  }
+  let key: Uint8Array;
+  try {
+    key = combine(parts);
+  } catch (e) {
+    throw new DataKeyError(`could not combine the Shamir shares of ${fileName}: ${(e as Error).message}`, failures);
+  }
+  checkLength(key, fileName);
+  return key;
+}
+
+function checkLength(key: Uint8Array, fileName: string): void {
+  if (key.length !== 32) {
+    throw new DataKeyError(`the data key of ${fileName} is ${key.length} bytes long, expected 32`, []);
+  }
+}
+
+/** The report lines for a {@link DataKeyError}: one per key tried. */
+export function describeFailures(failures: readonly KeyFailure[]): string[] {
+  return failures.map((f) => `${f.group !== undefined ? `group ${f.group}: ` : ''}${f.type} ${f.id}: ${f.reason}`);
+}

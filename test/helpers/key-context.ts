@@ -1,0 +1,2 @@
+/** Key contexts for tests: the production one over a given environment and home. */
+export { makeKeyContext } from '../../src/io/context.js';
