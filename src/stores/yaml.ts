@@ -1,0 +1,29 @@
+/**
+ * The YAML store: bytes <-> documents exactly as sops 3.13 reads and writes YAML with
+ * go-yaml v3 (typing, quoting, comments, indentation, metadata in every document).
+ */
+import type { Node } from '../tree/types.js';
+import type { EmitOptions, LoadedFile, Store } from './types.js';
+import { emitYaml, emitYamlValue } from './yaml/emit.js';
+import { loadYaml } from './yaml/load.js';
+
+const encoder = new TextEncoder();
+
+/** A new YAML store (stateless; {@link yamlStore} is a shared instance). */
+export function createYamlStore(): Store {
+  return {
+    name: 'yaml',
+    load(data: Uint8Array): LoadedFile {
+      return loadYaml(data);
+    },
+    emit(file: LoadedFile, opts?: EmitOptions): Uint8Array {
+      return encoder.encode(emitYaml(file, opts));
+    },
+    emitValue(value: Node): Uint8Array {
+      return encoder.encode(emitYamlValue(value));
+    },
+  };
+}
+
+/** The YAML store. */
+export const yamlStore: Store = createYamlStore();
