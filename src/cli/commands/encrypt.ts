@@ -1,0 +1,60 @@
+/** `tsops encrypt [file]`: encrypt a plaintext file for the recipients of flags or `.sops.yaml`. */
+import type { Argv } from 'yargs';
+import { encryptBytes } from '../../api.js';
+import { makeKeyContext } from '../../io/context.js';
+import { resolveFormat } from '../../stores/index.js';
+import { splitList } from '../../settings.js';
+import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
+import { absoluteName, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
+import { fileOptions, keyOptions, ruleOptions } from '../options.js';
+
+export interface EncryptArgs extends CommonArgs {
+  age?: string | string[];
+  pgp?: string | string[];
+  'shamir-secret-sharing-threshold'?: number;
+  'mac-only-encrypted'?: boolean;
+  [rule: string]: unknown;
+}
+
+export function encryptOptions<T>(y: Argv<T>) {
+  return ruleOptions(keyOptions(fileOptions(y)))
+    .option('shamir-secret-sharing-threshold', { type: 'number', describe: 'key groups needed to decrypt (default: all)' });
+}
+
+/** The flag name of a rule field: unencrypted_suffix -> unencrypted-suffix. */
+export const ruleFlag = (f: RuleField) => f.replace(/_/g, '-');
+
+export async function runEncrypt(args: EncryptArgs): Promise<number> {
+  checkOutputFlags(args);
+  const cfg = projectConfig(args);
+  const name = logicalName(args);
+  const inFormat = resolveFormat(args['input-type'], name);
+  const outFormat = args['output-type'] ? resolveFormat(args['output-type'], name) : inFormat;
+  const data = await readInput(args);
+  const ctx = makeKeyContext();
+  const age = splitList(args.age);
+  const pgp = splitList(args.pgp);
+  const hasKeyFlags = age.length > 0 || pgp.length > 0;
+  const creationRule = cfg.creationRuleFor(absoluteName(args), { keysGiven: hasKeyFlags });
+  const rules: Partial<Record<RuleField, string>> = {};
+  for (const f of RULE_FIELDS) {
+    const v = args[ruleFlag(f)];
+    if (typeof v === 'string') rules[f] = v;
+  }
+  const indent = indentFor(args, cfg, outFormat);
+  const out = await encryptBytes(data, {
+    inputType: inFormat,
+    outputType: outFormat,
+    filename: args.file ?? 'standard input',
+    age,
+    pgp,
+    rules,
+    ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
+    ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),
+    ...(creationRule ? { creationRule } : {}),
+    ...(indent !== undefined ? { indent } : {}),
+    keyContext: ctx,
+  });
+  await writeOutput(args, out);
+  return 0;
+}

@@ -1,0 +1,64 @@
+/**
+ * Reading inputs and writing outputs. In-place writes are atomic: a temp file in the same
+ * directory (mode of the original, or 0600), flushed, then renamed over the target, so a crash
+ * leaves the old file or the new one, never a torn one.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ExitCode, SopsError } from '../errors.js';
+
+/** Reads a whole file; a missing file is exit 100 ("no file given, or the file doesn't exist"). */
+export function readInputFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SopsError(`${path}: no such file`, ExitCode.NoFileSpecified, { hint: 'check the path' });
+    if (code === 'EISDIR') throw new SopsError(`${path}: is a directory, not a file`, ExitCode.CouldNotReadInputFile);
+    throw new SopsError(`${path}: cannot read the file (${code ?? (e as Error).message})`, ExitCode.CouldNotReadInputFile);
+  }
+}
+
+/** Reads all of standard input. */
+export async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Writes `data` to `path` atomically (same-directory temp file + fsync + rename). */
+export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): void {
+  let mode = defaultMode;
+  try {
+    mode = statSync(path).mode & 0o7777;
+  } catch {
+    /* new file */
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.tsops-${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
+  }
+}
+
+/** Writes to stdout and waits until it is flushed. */
+export function writeStdout(data: Uint8Array | string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
+  });
+}
