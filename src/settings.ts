@@ -11,6 +11,12 @@ import { RULE_FIELDS, type EncryptionRule, type RuleField } from './tree/select.
 export interface KeySpec {
   type: string;
   recipient: string;
+  /** AWS KMS: role ARN to assume. */
+  role?: string;
+  /** AWS KMS: encryption context. */
+  context?: Record<string, string>;
+  /** AWS KMS: shared-config profile. */
+  awsProfile?: string;
 }
 
 /** Recipients and rules given directly (CLI flags, env or library options). */
@@ -68,7 +74,15 @@ export function resolveSettings(direct: DirectSettings, config: ConfigSettings |
       hint: 'pass --age RECIPIENT or --pgp FINGERPRINT, set SOPS_AGE_RECIPIENTS, or add a creation rule with keys to .sops.yaml',
     });
   }
-  const keyGroups = specs.map((g) => g.map((s) => keyFromRecipient(s.type, s.recipient, ctx)));
+  const keyGroups = specs.map((g) =>
+    g.map((s) =>
+      keyFromRecipient(s.type, s.recipient, ctx, {
+        ...(s.role ? { role: s.role } : {}),
+        ...(s.context ? { context: s.context } : {}),
+        ...(s.awsProfile ? { awsProfile: s.awsProfile } : {}),
+      }),
+    ),
+  );
 
   const fields = new Map<RuleField, string>();
   if (config?.encryptionRule) fields.set(config.encryptionRule.field, config.encryptionRule.value);

@@ -6,7 +6,7 @@ import { SopsError } from '../errors.js';
 import type { MapNode } from '../tree/types.js';
 import { ageKind } from './age.js';
 import { pgpKind } from './pgp.js';
-import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey } from './types.js';
+import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RecipientOptions } from './types.js';
 
 /** Every key kind tsops can use, by metadata list name. Add a kind here. */
 const KINDS: ReadonlyMap<string, KeyKind> = new Map<string, KeyKind>([
@@ -37,14 +37,14 @@ export function keyFromMetadata(type: string, entry: MapNode): MasterKey {
 }
 
 /** A new master key for a recipient of a given kind (from flags, env or `.sops.yaml`). */
-export function keyFromRecipient(type: string, recipient: string, ctx: KeyContext): MasterKey {
+export function keyFromRecipient(type: string, recipient: string, ctx: KeyContext, options?: RecipientOptions): MasterKey {
   const kind = KINDS.get(type);
   if (!kind) {
     throw new SopsError(`tsops cannot encrypt to ${type} keys yet (recipient ${recipient})`, 1, {
       hint: `use age or pgp recipients, or real sops for ${type}`,
     });
   }
-  return kind.fromRecipient(recipient, ctx);
+  return kind.fromRecipient(recipient, ctx, options);
 }
 
 const ID_FIELDS: Record<string, string[]> = {

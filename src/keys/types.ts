@@ -60,6 +60,13 @@ export interface MasterKey {
   toMetadata(): MapNode;
 }
 
+/** Per-recipient settings some kinds take (AWS KMS: role, encryption context, profile). */
+export interface RecipientOptions {
+  role?: string;
+  context?: Record<string, string>;
+  awsProfile?: string;
+}
+
 /** A kind of master key. */
 export interface KeyKind {
   /** The metadata list name (`age`, `pgp`, ...). */
@@ -67,7 +74,7 @@ export interface KeyKind {
   /** Parses one metadata entry. Throws {@link SopsError} naming the field when it is unusable. */
   fromMetadata(entry: MapNode): MasterKey;
   /** A new key for a recipient string given on the CLI, in env or in `.sops.yaml`. */
-  fromRecipient(recipient: string, ctx: KeyContext): MasterKey;
+  fromRecipient(recipient: string, ctx: KeyContext, options?: RecipientOptions): MasterKey;
 }
 
 /** A key could not unwrap the data key. `reason` is shown to the user. */
