@@ -9,7 +9,7 @@
  * ```
  */
 import { ExitCode, ParseError, SopsError } from './errors.js';
-import { decryptFile as decryptLoaded, encryptFile as encryptDocs, isSingleValueStore, loadEncrypted, type DecryptedFile } from './engine.js';
+import { decryptFile as decryptLoaded, encryptFile as encryptDocs, isSingleValueStore, loadEncrypted, type DecryptedFile, type EncryptedFile } from './engine.js';
 import { parseDecryptionOrder } from './keys/datakey.js';
 import type { KeyContext } from './keys/types.js';
 import { makeKeyContext } from './io/context.js';
@@ -67,7 +67,7 @@ function orderOf(o: DecryptOptions['decryptionOrder']): readonly string[] {
 }
 
 /** The decrypted documents and metadata of an encrypted file, for programs that want the tree. */
-export async function decryptTree(input: Input, opts: DecryptOptions = {}): Promise<DecryptedFile & { format: FormatName }> {
+export async function decryptTree(input: Input, opts: DecryptOptions = {}): Promise<DecryptedFile & { format: FormatName; source: EncryptedFile }> {
   const { input: format } = formats(opts, 'yaml');
   const store = storeFor(format);
   const name = opts.filename ?? 'the input';
@@ -81,7 +81,7 @@ export async function decryptTree(input: Input, opts: DecryptOptions = {}): Prom
   }
   const ctx = opts.keyContext ?? makeKeyContext();
   const res = await decryptLoaded(file, { ctx, decryptionOrder: orderOf(opts.decryptionOrder), ignoreMac: !!opts.ignoreMac, fileName: name });
-  return { ...res, format };
+  return { ...res, format, source: file };
 }
 
 /** Decrypts to bytes in the output format (raw bytes for binary). */

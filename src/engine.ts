@@ -147,3 +147,59 @@ export async function encryptFile(documents: readonly MapNode[], settings: Encry
   const metadataTree = writeMetadata(metadata, { singleValueStore: !!opts.singleValueStore });
   return { documents: res.documents, metadata, metadataTree, dataKey, cipher };
 }
+
+/** Exact equality of documents, comments, order and types included. */
+export function identicalDocuments(a: readonly MapNode[], b: readonly MapNode[]): boolean {
+  const key = (d: readonly MapNode[]) =>
+    JSON.stringify(d, (_k, v: unknown) =>
+      typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `bytes:${Buffer.from(v).toString('hex')}` : typeof v === 'number' && Object.is(v, -0) ? '-0' : v,
+    );
+  return key(a) === key(b);
+}
+
+export interface RewriteOptions {
+  ctx: KeyContext;
+  now?: Date;
+  singleValueStore?: boolean;
+}
+
+export interface RewriteResult {
+  documents: MapNode[];
+  metadata: Metadata;
+  metadataTree: MapNode;
+  /** False when every value, key and comment is as before: nothing needs writing. */
+  changed: boolean;
+}
+
+/**
+ * Re-encrypts edited documents under the file's own data key (edit, set, unset, encrypt
+ * --reuse). Values whose plaintext did not change keep their exact `ENC[...]` text, so a diff
+ * shows only what changed plus `lastmodified` and `mac`; when nothing changed at all, the old
+ * `lastmodified` and MAC are kept too.
+ */
+export function rewriteFile(dec: DecryptedFile, original: EncryptedFile, edited: readonly MapNode[], opts: RewriteOptions): RewriteResult {
+  const md = dec.metadata;
+  const res = encryptDocuments(edited, { selector: makeSelector(md.rule), macOnlyEncrypted: md.macOnlyEncrypted, cipher: dec.cipher });
+  const changed = !identicalDocuments(res.documents, original.documents);
+  let metadata: Metadata = md;
+  if (changed) {
+    const lastModified = formatTimestamp(opts.now ?? opts.ctx.now());
+    metadata = {
+      ...md,
+      lastModified,
+      mac: dec.cipher.encrypt(Buffer.from(res.mac), 'str', lastModified),
+      version: newerVersion(md.version, SOPS_FORMAT_VERSION),
+    };
+  }
+  return { documents: res.documents, metadata, metadataTree: writeMetadata(metadata, { singleValueStore: !!opts.singleValueStore }), changed };
+}
+
+/** The newer of two semantic versions (sops raises a file's version when it rewrites it). */
+export function newerVersion(a: string, b: string): string {
+  const parse = (v: string) => (/^v?(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1, 4).map(Number);
+  const pa = parse(a);
+  const pb = parse(b);
+  if (pa.length < 3) return b;
+  for (let i = 0; i < 3; i++) if (pa[i]! !== pb[i]!) return pa[i]! > pb[i]! ? a : b;
+  return a;
+}
