@@ -4,6 +4,8 @@ import { encryptBytes } from '../../api.js';
 import { makeKeyContext } from '../../io/context.js';
 import { resolveFormat } from '../../stores/index.js';
 import { splitList } from '../../settings.js';
+import { reencryptPlaintext } from '../../modify.js';
+import { readInputFile } from '../../io/files.js';
 import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
 import { absoluteName, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
 import { fileOptions, keyOptions, ruleOptions } from '../options.js';
@@ -18,7 +20,10 @@ export interface EncryptArgs extends CommonArgs {
 
 export function encryptOptions<T>(y: Argv<T>) {
   return ruleOptions(keyOptions(fileOptions(y)))
-    .option('shamir-secret-sharing-threshold', { type: 'number', describe: 'key groups needed to decrypt (default: all)' });
+    .option('shamir-secret-sharing-threshold', { type: 'number', describe: 'key groups needed to decrypt (default: all)' })
+    .option('reuse', { type: 'string', describe: 'an existing encrypted version of this file: keep its data key, recipients and the ciphertext of every unchanged value (minimal git diffs)' })
+    .option('ignore-mac', { type: 'boolean', describe: 'with --reuse: accept the old file even if its MAC does not verify' })
+    .option('decryption-order', { type: 'string', default: process.env.SOPS_DECRYPTION_ORDER, describe: 'with --reuse: key kinds to try first' });
 }
 
 /** The flag name of a rule field: unencrypted_suffix -> unencrypted-suffix. */
@@ -32,6 +37,20 @@ export async function runEncrypt(args: EncryptArgs): Promise<number> {
   const outFormat = args['output-type'] ? resolveFormat(args['output-type'], name) : inFormat;
   const data = await readInput(args);
   const ctx = makeKeyContext();
+  if (typeof args.reuse === 'string') {
+    const previousType = resolveFormat(undefined, args.reuse);
+    const res = await reencryptPlaintext(readInputFile(args.reuse), data, {
+      inputType: inFormat,
+      outputType: outFormat,
+      previousType,
+      filename: args.reuse,
+      ignoreMac: !!args['ignore-mac'],
+      ...(typeof args['decryption-order'] === 'string' ? { decryptionOrder: args['decryption-order'] } : {}),
+      keyContext: ctx,
+    });
+    await writeOutput(args, res.output);
+    return 0;
+  }
   const age = splitList(args.age);
   const pgp = splitList(args.pgp);
   const hasKeyFlags = age.length > 0 || pgp.length > 0;
