@@ -1,0 +1,37 @@
+/**
+ * Writing YAML exactly as sops does with go-yaml v3: block style, `indent` spaces (default 4),
+ * the metadata appended to every document as its last key `sops`.
+ */
+import { SopsError } from '../../errors.js';
+import { entry, map, type Node } from '../../tree/types.js';
+import type { EmitOptions, LoadedFile } from '../types.js';
+import { documentEvents, toGNode } from './encode.js';
+import { emitEvents } from './emitter.js';
+
+/** Default indentation of sops's YAML store. */
+export const DEFAULT_INDENT = 4;
+
+function indentOf(opts: EmitOptions | undefined): number {
+  const indent = opts?.indent;
+  if (indent === undefined || indent === 0) return DEFAULT_INDENT;
+  if (!Number.isInteger(indent) || indent < 0) {
+    throw new SopsError(`invalid YAML indentation ${indent}`, undefined, { hint: 'use a positive number of spaces (or 0 for the default of 4)' });
+  }
+  return indent;
+}
+
+/** The YAML text of a whole file (sops `EmitEncryptedFile` / `EmitPlainFile`). */
+export function emitYaml(file: LoadedFile, opts?: EmitOptions): string {
+  const indent = indentOf(opts);
+  const events = [];
+  for (const doc of file.documents) {
+    const root = file.metadata ? map([...doc.items, entry('sops', file.metadata)]) : doc;
+    events.push(...documentEvents(toGNode(root)));
+  }
+  return events.length ? emitEvents(events, indent) : '';
+}
+
+/** One value as `yaml.Marshal` writes it (sops `EmitValue`; always go-yaml's default indent 4). */
+export function emitYamlValue(value: Node): string {
+  return emitEvents(documentEvents(toGNode(value)), DEFAULT_INDENT);
+}

@@ -1,0 +1,175 @@
+/**
+ * Tree -> emitter events, as sops's YAML store builds go-yaml nodes (comments become head,
+ * line and foot comments of neighbouring nodes) and go-yaml's encoder turns nodes into events.
+ */
+import type { CommentNode, Leaf, MapNode, Node, SeqNode } from '../../tree/types.js';
+import type { EmitEvent } from './emitter.js';
+import { yamlFloatText } from './gofloat.js';
+import { plainResolvesToString } from './resolve.js';
+import { analyzeScalar, type ScalarStyle } from './writer.js';
+
+interface GNode {
+  kind: 'map' | 'seq' | 'scalar';
+  head: string;
+  line: string;
+  foot: string;
+  children: GNode[];
+  value: string;
+  style: ScalarStyle;
+  tag?: string;
+}
+
+const gnode = (kind: GNode['kind']): GNode => ({ kind, head: '', line: '', foot: '', children: [], value: '', style: 'plain' });
+
+/** The style go-yaml gives a Go string (marshal, then re-parse, as sops's `Node.Encode` does). */
+export function stringStyle(s: string): ScalarStyle {
+  let style: ScalarStyle = s.includes('\n') ? 'literal' : plainResolvesToString(s) ? 'plain' : 'double';
+  const a = analyzeScalar(s);
+  if (style === 'plain' && !a.blockPlainAllowed) style = 'single';
+  if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
+  if (style === 'literal' && !a.blockAllowed) style = 'double';
+  return style;
+}
+
+/** go-yaml's `encodeBase64`: 70-character lines, each followed by `\n` once there is more than one. */
+function encodeBase64(b: Uint8Array): string {
+  const enc = Buffer.from(b).toString('base64');
+  if (enc.length < 70) return enc;
+  let out = '';
+  for (let i = 0; i < enc.length; i += 70) out += enc.slice(i, i + 70) + '\n';
+  return out;
+}
+
+function stringNode(s: string): GNode {
+  const n = gnode('scalar');
+  n.value = s;
+  // go-yaml writes a literal "<<" as `!!merge <<`, which go-yaml (and so sops) then refuses to
+  // read back when its value is not a mapping; "<<" quoted reads back as the same plain key.
+  n.style = s === '<<' ? 'double' : stringStyle(s);
+  return n;
+}
+
+function leafNode(leaf: Leaf): GNode {
+  const n = gnode('scalar');
+  switch (leaf.kind) {
+    case 'str':
+      return stringNode(leaf.value);
+    case 'bytes': {
+      try {
+        return stringNode(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(leaf.value));
+      } catch {
+        n.tag = 'binary';
+        n.value = encodeBase64(leaf.value);
+        n.style = n.value.includes('\n') ? 'literal' : 'plain';
+        return n;
+      }
+    }
+    case 'int':
+      n.value = leaf.value.toString();
+      return n;
+    case 'float':
+      // go-yaml writes -0 as `-0`, which reads back as the integer 0 (and breaks the MAC of a
+      // clear-text value); `-0.0` reads back as the float -0.
+      n.value = Object.is(leaf.value, -0) ? '-0.0' : yamlFloatText(leaf.value);
+      return n;
+    case 'bool':
+      n.value = leaf.value ? 'true' : 'false';
+      return n;
+    case 'time':
+      n.value = leaf.value;
+      return n;
+    case 'null':
+      n.value = 'null';
+      return n;
+  }
+}
+
+const joinComments = (cs: string[]): string => '#' + cs.join('\n#');
+const addHead = (n: GNode, cs: string[]): void => {
+  if (cs.length) n.head = n.head ? `${joinComments(cs)}\n${n.head}` : joinComments(cs);
+};
+const addFoot = (n: GNode, cs: string[]): void => {
+  if (cs.length) n.foot = n.foot ? `${n.foot}\n${joinComments(cs)}` : joinComments(cs);
+};
+const addLine = (n: GNode, cs: string[]): void => {
+  if (cs.length) n.line = n.line ? `${n.line}\n${joinComments(cs)}` : joinComments(cs);
+};
+
+/** Builds a node from a tree value, placing comments the way sops does. */
+export function toGNode(v: Node): GNode {
+  if (v.kind === 'map' || v.kind === 'seq') return collectionNode(v);
+  return leafNode(v);
+}
+
+function collectionNode(v: MapNode | SeqNode): GNode {
+  const n = gnode(v.kind);
+  let heads: string[] = [];
+  let inlines: string[] = [];
+  let beginning = true;
+  let last: GNode | undefined;
+  for (const it of v.items as Array<Node | CommentNode | MapNode['items'][number]>) {
+    if (it.kind === 'comment') {
+      (it.inline ? inlines : heads).push(it.text);
+      continue;
+    }
+    if (beginning) {
+      addHead(n, heads);
+      heads = [];
+      beginning = false;
+    }
+    if (it.kind === 'entry') {
+      const key = stringNode(it.key);
+      addHead(key, heads);
+      const value = toGNode(it.value);
+      addLine(value, inlines);
+      n.children.push(key, value);
+      last = key;
+    } else {
+      const item = toGNode(it);
+      addHead(item, heads);
+      addLine(item, inlines);
+      n.children.push(item);
+      last = item;
+    }
+    heads = [];
+    inlines = [];
+  }
+  const rest = [...heads, ...inlines];
+  if (rest.length) {
+    if (last) addFoot(last, rest);
+    else addHead(n, rest);
+  }
+  return n;
+}
+
+/** go-yaml encoder: node -> events (a key's foot comment travels as the next event's tail). */
+export function nodeEvents(n: GNode, tail: string, out: EmitEvent[]): void {
+  if (n.kind === 'scalar') {
+    out.push({ t: 'scalar', value: n.value, style: n.style, tag: n.tag, head: n.head, line: n.line, foot: n.foot, tail });
+    return;
+  }
+  if (n.kind === 'seq') {
+    out.push({ t: 'seqStart', flow: false, head: n.head });
+    for (const c of n.children) nodeEvents(c, '', out);
+    out.push({ t: 'seqEnd', line: n.line, foot: n.foot });
+    return;
+  }
+  out.push({ t: 'mapStart', flow: false, head: n.head, tail });
+  let carry = '';
+  for (let i = 0; i + 1 < n.children.length; i += 2) {
+    const k = n.children[i]!;
+    const foot = k.foot;
+    nodeEvents(foot ? { ...k, foot: '' } : k, carry, out);
+    carry = foot;
+    nodeEvents(n.children[i + 1]!, '', out);
+  }
+  out.push({ t: 'mapEnd', tail: carry, line: n.line, foot: n.foot });
+}
+
+/** Events of one document whose root is `root`. */
+export function documentEvents(root: GNode): EmitEvent[] {
+  const out: EmitEvent[] = [{ t: 'docStart' }];
+  nodeEvents(root, '', out);
+  out.push({ t: 'docEnd' });
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * Reading YAML as sops 3.13 does with go-yaml v3: every document a mapping, typed scalars,
+ * aliases expanded, merge keys kept literally, comments as comment items, the `sops`
+ * metadata taken from the first document and removed from all of them.
+ */
+import { Composer, LineCounter, Parser, type CST } from 'yaml';
+import { ParseError } from '../../errors.js';
+import type { MapNode } from '../../tree/types.js';
+import type { LoadedFile } from '../types.js';
+import { attachComments } from './attach.js';
+import { Builder, type LNode } from './build.js';
+import { Converter } from './convert.js';
+
+/** The metadata key sops uses in YAML and JSON files. */
+export const METADATA_KEY = 'sops';
+
+function decodeText(data: Uint8Array): string {
+  try {
+    // A leading byte order mark is dropped, as go-yaml does.
+    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch (cause) {
+    throw new ParseError('the YAML input is not valid UTF-8', { cause });
+  }
+}
+
+/** Syntax errors, as the `yaml` package reports them. */
+function checkSyntax(tokens: CST.Token[], lineCounter: LineCounter): void {
+  const composer = new Composer({ schema: 'failsafe', uniqueKeys: false, merge: false, prettyErrors: false });
+  for (const d of composer.compose(tokens, true)) {
+    const e = d.errors[0];
+    if (!e) continue;
+    const pos = lineCounter.linePos(e.pos[0]);
+    const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ParseError(`line ${pos.line}, column ${pos.col}: ${msg}`, { hint: 'fix the YAML syntax' });
+  }
+}
+
+/**
+ * A plain `<<` key. go-yaml also treats `!!merge <<` as one, but that is how go-yaml (and so
+ * sops) writes a literal `<<` key, so it is read back as a plain key instead of failing.
+ */
+const isMergeKey = (k: LNode): boolean => k.kind === 'scalar' && k.value === '<<' && k.style === 'plain' && (k.tag === '' || k.tag === '!');
+
+/**
+ * What go-yaml checks when sops decodes the first document into a Go map: unique keys in
+ * every mapping (compared by their text), and merge keys whose value is a mapping.
+ */
+function checkFirstDocument(n: LNode | undefined, seen = new Set<LNode>()): void {
+  if (!n || seen.has(n)) return;
+  seen.add(n);
+  if (n.kind === 'seq') {
+    for (const c of n.children) checkFirstDocument(c, seen);
+    return;
+  }
+  if (n.kind !== 'map') return;
+  const keys = new Map<string, LNode>();
+  for (let i = 0; i + 1 < n.children.length; i += 2) {
+    const k = n.children[i]!;
+    const id = `${k.kind}\u0000${k.value}`;
+    const prev = keys.get(id);
+    if (prev) {
+      throw new ParseError(`line ${k.line}: mapping key ${JSON.stringify(k.value)} already defined at line ${prev.line}`, {
+        hint: 'remove or rename one of the duplicate keys',
+      });
+    }
+    keys.set(id, k);
+  }
+  for (let i = 0; i + 1 < n.children.length; i += 2) {
+    const k = n.children[i]!;
+    if (isMergeKey(k)) checkMergeValue(n.children[i + 1]!);
+    checkFirstDocument(k, seen);
+    checkFirstDocument(n.children[i + 1], seen);
+  }
+}
+
+function checkMergeValue(v: LNode): void {
+  const isMap = (x: LNode): boolean => x.kind === 'map' || (x.kind === 'alias' && x.target?.kind === 'map');
+  if (isMap(v) || (v.kind === 'seq' && v.children.every(isMap))) return;
+  throw new ParseError(`line ${v.line}: map merge requires map or sequence of maps as the value`, {
+    hint: 'quote the "<<" key if it is meant as a plain key',
+  });
+}
+
+/** Parses a YAML file into documents and metadata. */
+export function loadYaml(data: Uint8Array): LoadedFile {
+  // A lone CR is a line break for go-yaml; CRLF stays as it is (its comment handling differs).
+  const text = decodeText(data).replace(/\r(?!\n)/g, '\n');
+  const lineCounter = new LineCounter();
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  checkSyntax(tokens, lineCounter);
+  const builder = new Builder(text);
+  builder.build(tokens);
+  attachComments(builder.model, builder.events, builder.docs);
+  checkFirstDocument(builder.docs[0]?.root);
+  const conv = new Converter();
+  const documents = builder.docs.map((d, i) => conv.document(d, i));
+  let metadata: MapNode | undefined;
+  documents.forEach((doc, di) => {
+    const kept: MapNode['items'] = [];
+    for (const it of doc.items) {
+      if (it.kind !== 'entry' || it.key !== METADATA_KEY) {
+        kept.push(it);
+        continue;
+      }
+      if (di !== 0) continue;
+      if (metadata) throw new ParseError(`found a duplicate "${METADATA_KEY}" entry in the first document`);
+      if (it.value.kind !== 'map') throw new ParseError(`the "${METADATA_KEY}" entry is not a mapping`, { hint: 'the file is not a sops file, or its metadata is damaged' });
+      metadata = it.value;
+    }
+    doc.items = kept;
+  });
+  return metadata ? { documents, metadata } : { documents };
+}
