@@ -3,7 +3,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KeyContext, RunOptions, RunResult } from '../keys/types.js';
 
@@ -12,6 +12,8 @@ export interface ContextOptions {
   homeDir?: string;
   userConfigDir?: string;
   now?: () => Date;
+  /** Host name (default: the kernel's, `os.hostname()`). */
+  hostname?: () => string;
 }
 
 /** The user config dir as Go's os.UserConfigDir computes it. */
@@ -74,6 +76,7 @@ export function makeKeyContext(opts: ContextOptions = {}): KeyContext {
     homeDir: home,
     userConfigDir: opts.userConfigDir ?? userConfigDir(env, home),
     now: opts.now ?? (() => new Date()),
+    hostname: opts.hostname ?? (() => hostname()),
     cache: new Map(),
     run: (cmd, args, o) => runProgram(cmd, args, env, o),
     async readFile(path: string) {

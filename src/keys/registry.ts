@@ -5,6 +5,7 @@
 import { SopsError } from '../errors.js';
 import type { MapNode } from '../tree/types.js';
 import { ageKind } from './age.js';
+import { kmsKind } from './kms.js';
 import { pgpKind } from './pgp.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RecipientOptions } from './types.js';
 
@@ -12,6 +13,7 @@ import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, typ
 const KINDS: ReadonlyMap<string, KeyKind> = new Map<string, KeyKind>([
   [ageKind.type, ageKind],
   [pgpKind.type, pgpKind],
+  [kmsKind.type, kmsKind],
 ]);
 
 /**

@@ -39,6 +39,11 @@ export interface KeyContext {
   now(): Date;
   /** Per-context memo (identities loaded once per run). */
   readonly cache: Map<string, unknown>;
+  /**
+   * The machine's host name as the kernel reports it (AWS KMS role session names). Optional:
+   * without it, kinds fall back to `env.HOSTNAME`.
+   */
+  hostname?(): string;
 }
 
 /** A master key: one entry of a file's metadata, e.g. one `sops.age[i]`. */
