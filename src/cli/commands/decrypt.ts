@@ -2,13 +2,18 @@
 import type { Argv } from 'yargs';
 import { decryptTree, renderExtracted } from '../../api.js';
 import { ExitCode, SopsError } from '../../errors.js';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { makeKeyContext } from '../../io/context.js';
+import { readInputFile, writeFileAtomic } from '../../io/files.js';
 import { resolveFormat, storeFor } from '../../stores/index.js';
 import { getAtPath, parseTreePath } from '../../tree/path.js';
 import { checkOutputFlags, indentFor, logicalName, projectConfig, readInput, warn, writeOutput, type CommonArgs } from '../common.js';
 import { fileOptions } from '../options.js';
 
 export interface DecryptArgs extends CommonArgs {
+  more?: string[];
+  'output-dir'?: string;
   extract?: string;
   'ignore-mac'?: boolean;
   'decryption-order'?: string;
@@ -16,12 +21,44 @@ export interface DecryptArgs extends CommonArgs {
 
 export function decryptOptions<T>(y: Argv<T>) {
   return fileOptions(y)
+    .positional('more', { type: 'string', array: true, describe: 'more files (with --output-dir)' })
+    .option('output-dir', { type: 'string', describe: 'decrypt every FILE given into this directory (same base names), in one process' })
     .option('extract', { type: 'string', describe: 'print only the value at this path, e.g. \'["db"]["password"]\'' })
     .option('ignore-mac', { type: 'boolean', describe: 'decrypt even if the MAC does not verify' })
     .option('decryption-order', { type: 'string', describe: 'key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)', default: process.env.SOPS_DECRYPTION_ORDER, defaultDescription: 'age,pgp' });
 }
 
+/** `decrypt --output-dir DIR FILE...`: many files in one process, sharing the loaded keys. */
+async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
+  const files = [args.file, ...(args.more ?? [])].filter((f): f is string => !!f);
+  if (files.length === 0) throw new SopsError('--output-dir needs at least one file', ExitCode.NoFileSpecified);
+  if (args['in-place'] || args.output || args.extract !== undefined) {
+    throw new SopsError('--output-dir cannot be combined with --in-place, --output or --extract', ExitCode.ConflictingParameters);
+  }
+  const cfg = projectConfig(args);
+  const ctx = makeKeyContext();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const file of files) {
+    const inFormat = resolveFormat(args['input-type'], file);
+    const outStore = storeFor(args['output-type'] ? resolveFormat(args['output-type'], file) : inFormat);
+    const indent = indentFor(args, cfg, outStore.name);
+    const res = await decryptTree(readInputFile(file), {
+      inputType: inFormat,
+      filename: file,
+      ignoreMac: !!args['ignore-mac'],
+      ...(args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {}),
+      keyContext: ctx,
+    });
+    for (const w of res.warnings) warn(w);
+    writeFileAtomic(join(dir, basename(file)), outStore.emit({ documents: res.documents }, indent !== undefined ? { indent } : {}));
+  }
+  return 0;
+}
+
 export async function runDecrypt(args: DecryptArgs): Promise<number> {
+  if (args['output-dir'] !== undefined) return decryptMany(args, args['output-dir']);
+  // sops ignores anything after the file, with a warning
+  if (args.more?.length) warn(`ignoring arguments after the file name: ${args.more.join(' ')} (several files need --output-dir)`);
   checkOutputFlags(args);
   if (args.extract !== undefined && args['in-place']) {
     throw new SopsError('--extract cannot be used with --in-place', ExitCode.ConflictingParameters);
