@@ -114,3 +114,22 @@ export class ConfigError extends SopsError {
 export function isSopsError(e: unknown): e is SopsError {
   return e instanceof SopsError;
 }
+
+/**
+ * The data key could not be wrapped because of the key groups themselves: none, or an empty
+ * one (sops: `Could not generate data key: [empty key group provided]`, exit 1). The CLI prints
+ * the message exactly as sops does, without the `tsops: error:` prefix, because scripts and
+ * sops's own functional tests compare it byte for byte.
+ */
+export class KeyGroupsError extends SopsError {
+  readonly verbatim = true;
+  constructor(readonly reasons: readonly string[]) {
+    super(`Could not generate data key: [${reasons.join(' ')}]`, ExitCode.Generic);
+    this.name = 'KeyGroupsError';
+  }
+}
+
+/** sops's reason for a key group without keys. */
+export const EMPTY_KEY_GROUP = 'empty key group provided';
+/** sops's reason for a file or rule without key groups. */
+export const NO_KEY_GROUPS = 'no key groups provided';

@@ -29,3 +29,25 @@ export type { Node, MapNode, SeqNode, Entry, CommentNode, Leaf } from './tree/ty
 export { toJS } from './tree/to-js.js';
 export { VERSION } from './version.js';
 export { generateAgeIdentity, ageRecipientOf } from './keys/age.js';
+export {
+  rotate,
+  planUpdateKeys,
+  applyUpdateKeys,
+  updateKeys,
+  addKeyGroup,
+  deleteKeyGroup,
+  fileStatus,
+  listKeys,
+  keyIdentity,
+  type RotateOptions,
+  type KeyChangeResult,
+  type UpdateKeysOptions,
+  type UpdateKeysPlan,
+  type GroupDiff,
+  type GroupOptions,
+  type FileStatus,
+  type KeyListing,
+  type ListedKey,
+  type KeyMgmtOptions,
+} from './keymgmt.js';
+export { KeyGroupsError } from './errors.js';

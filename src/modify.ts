@@ -59,9 +59,19 @@ export async function modifyEncrypted(input: Input, change: (docs: MapNode[]) =>
   return { output, changed: true, valuesChanged: res.changed };
 }
 
+/** A `set`/`unset` path: a parse failure is exit 7 there, as in sops (91 is `--extract`'s). */
+function parseSetPath(treePath: string) {
+  try {
+    return parseTreePath(treePath);
+  } catch (e) {
+    if (e instanceof SopsError && e.exitCode === ExitCode.InvalidTreePathFormat) throw new SopsError(e.message, ExitCode.InvalidSetFormat, e.hint ? { hint: e.hint } : {});
+    throw e;
+  }
+}
+
 /** `sops set FILE PATH VALUE`: the value is JSON text or an already-built node. */
 export async function setEncrypted(input: Input, treePath: string, value: string | Node, opts: ModifyOptions & { outputType?: FormatName } = {}): Promise<ModifyResult> {
-  const steps = parseTreePath(treePath);
+  const steps = parseSetPath(treePath);
   const node = typeof value === 'string' ? parseJsonValue(value) : value;
   return modifyEncrypted(input, (docs) => setValue(docs[0]!, steps, node), opts);
 }
@@ -71,7 +81,7 @@ export async function setEncrypted(input: Input, treePath: string, value: string
  * in which case nothing is changed.
  */
 export async function unsetEncrypted(input: Input, treePath: string, opts: ModifyOptions & { outputType?: FormatName; idempotent?: boolean } = {}): Promise<ModifyResult> {
-  const steps = parseTreePath(treePath);
+  const steps = parseSetPath(treePath);
   return modifyEncrypted(
     input,
     (docs) => {

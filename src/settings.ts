@@ -2,7 +2,7 @@
  * Turning recipients and rule options (from flags, environment or a `.sops.yaml` creation rule)
  * into what the engine needs: key groups of master keys, the threshold and one selection rule.
  */
-import { ExitCode, SopsError } from './errors.js';
+import { EMPTY_KEY_GROUP, ExitCode, KeyGroupsError, NO_KEY_GROUPS, SopsError } from './errors.js';
 import { keyFromRecipient } from './keys/registry.js';
 import type { KeyContext, MasterKey } from './keys/types.js';
 import { RULE_FIELDS, type EncryptionRule, type RuleField } from './tree/select.js';
@@ -68,7 +68,13 @@ export function resolveSettings(direct: DirectSettings, config: ConfigSettings |
     // sops builds one group from flags in the order kms, gcp_kms, hckms, azure_kv, pgp, hc_vault, age.
     specs = [[...pgp.map((r) => ({ type: 'pgp', recipient: r })), ...age.map((r) => ({ type: 'age', recipient: r }))]];
   } else if (direct.keyGroups?.length) specs = direct.keyGroups.map((g) => [...g]);
-  else specs = (config?.keyGroups ?? []).map((g) => [...g]);
+  else if (config) {
+    // The keys of a matching creation rule: sops's own checks and message (its functional
+    // tests compare it byte for byte).
+    specs = config.keyGroups.map((g) => [...g]);
+    if (specs.length === 0) throw new KeyGroupsError([NO_KEY_GROUPS]);
+    if (specs.some((g) => g.length === 0)) throw new KeyGroupsError([EMPTY_KEY_GROUP]);
+  } else specs = [];
   if (specs.length === 0 || specs.every((g) => g.length === 0)) {
     throw new SopsError('no recipients: there is nothing to encrypt the data key to', ExitCode.Generic, {
       hint: 'pass --age RECIPIENT or --pgp FINGERPRINT, set SOPS_AGE_RECIPIENTS, or add a creation rule with keys to .sops.yaml',

@@ -3,7 +3,7 @@
  * errors once as `tsops: error: ...` / `tsops: hint: ...` with sops's exit code.
  */
 import { resolve } from 'node:path';
-import { DataKeyError, ExitCode, SopsError, isSopsError } from '../errors.js';
+import { DataKeyError, ExitCode, KeyGroupsError, SopsError, isSopsError } from '../errors.js';
 import { describeFailures } from '../keys/datakey.js';
 import { readInputFile, readStdin, writeFileAtomic, writeStdout } from '../io/files.js';
 import { loadProjectConfig, type ProjectConfig } from '../io/config.js';
@@ -32,6 +32,11 @@ export function warn(msg: string): void {
 
 /** Prints an error once and returns its exit code. Never prints a stack trace. */
 export function reportError(e: unknown): number {
+  if (e instanceof KeyGroupsError) {
+    // printed exactly as sops prints it: scripts and sops's functional tests compare the text
+    process.stderr.write(`${e.message}\n`);
+    return e.exitCode;
+  }
   if (isSopsError(e)) {
     process.stderr.write(`tsops: error: ${e.message}\n`);
     if (e instanceof DataKeyError) for (const line of describeFailures(e.failures)) process.stderr.write(`tsops:   - ${line}\n`);

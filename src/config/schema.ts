@@ -198,17 +198,14 @@ function checkCreationRule(c: Checker, raw: unknown, seg: Segment[], index: numb
   const awsProfile = c.str(raw, 'aws_profile', seg);
   const flat = checkFlatKeys(c, raw, seg, awsProfile || undefined);
   const groups = c.list(raw, 'key_groups', seg);
-  if (groups) {
+  // As in sops, `key_groups: []` counts as absent (the flat key fields apply), and an empty group
+  // is not a config error: encrypting with it fails with sops's own message
+  // ("Could not generate data key: [empty key group provided]"), which scripts compare.
+  if (groups && groups.length > 0) {
     rule.usesKeyGroups = true;
-    if (groups.length === 0) c.error([...seg, 'key_groups'], 'key_groups is empty: list at least one group, or remove it to use the flat key fields');
     groups.forEach((g, i) => {
-      const before = c.problems.length;
       const keys = checkKeyGroup(c, g, [...seg, 'key_groups', i], 0);
-      if (keys) {
-        const malformed = c.problems.slice(before).some((p) => p.severity === 'error');
-        if (keys.length === 0 && !malformed) c.error([...seg, 'key_groups', i], 'key group is empty: sops cannot encrypt with an empty group');
-        rule.keyGroups.push(dedupeKeys(keys));
-      }
+      if (keys) rule.keyGroups.push(dedupeKeys(keys));
     });
     for (const field of [...KEY_FIELDS, 'aws_profile'] as const) {
       if (raw[field] !== undefined && raw[field] !== null) {

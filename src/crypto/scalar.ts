@@ -29,7 +29,8 @@ export function formatGoFloat(x: number): string {
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a value that starts with U+FEFF keeps it (the default decoder would drop it and break the MAC).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function encodeUtf8(s: string): Uint8Array {
   return utf8.encode(s);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { decryptTree, loadPlain } from '../api.js';
 import { ExitCode, SopsError, isSopsError } from '../errors.js';
 import { encryptFile, isSingleValueStore, rewriteFile } from '../engine.js';
@@ -82,6 +82,9 @@ export async function editFile(opts: EditOptions): Promise<EditOutcome> {
   const ctx = opts.keyContext ?? makeKeyContext({ env });
   const store = storeFor(opts.format);
   const isNew = !existsSync(opts.path);
+  if (isNew && !existsSync(dirname(resolve(opts.path)))) {
+    throw new SopsError(`${opts.path}: the directory ${dirname(opts.path)} does not exist`, ExitCode.NoFileSpecified, { hint: 'create the directory first; nothing was opened in the editor' });
+  }
   const editor = editorCommand(env);
 
   let plaintext: Uint8Array;

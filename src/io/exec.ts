@@ -43,7 +43,9 @@ export function runCommand(opts: ExecOptions): Promise<number> {
     const child = spawn('/bin/sh', ['-c', opts.command], { stdio: 'inherit', env, ...(ids ?? {}) });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
-    for (const [s, h] of handlers) process.on(s, h);
+    // First in line: the plaintext cleanup (private-temp.ts) re-raises the signal, which ends
+    // this process at once, so a listener after it would never run.
+    for (const [s, h] of handlers) process.prependListener(s, h);
     const done = () => {
       for (const [s, h] of handlers) process.off(s, h);
     };
@@ -91,15 +93,24 @@ export async function execWithFile(opts: ExecFileOptions): Promise<number> {
     }
     const code = await runCommand({ ...opts, command: opts.command.split('{}').join(path) });
     if (writer) {
-      // If the command never read the FIFO, our writer is still blocked opening it: open the
-      // read end ourselves (non-blocking) to release it, then let it finish.
-      try {
-        const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      // If the command did not read the whole FIFO, our writer is blocked opening it, or will be:
+      // its open runs on libuv's thread pool and may start only after the command has ended.
+      // Open the read end ourselves, briefly and again until the writer is done (all written,
+      // or EPIPE), so that no blocked open keeps this process alive.
+      let settled = false;
+      void writer.then(() => {
+        settled = true;
+      });
+      for (let i = 0; !settled && i < 200; i++) {
+        let fd: number;
+        try {
+          fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+        } catch {
+          break; /* already gone */
+        }
+        await Promise.race([writer, new Promise((r) => setTimeout(r, 25))]);
         closeSync(fd);
-      } catch {
-        /* already gone */
       }
-      await Promise.race([writer, new Promise((r) => setTimeout(r, 1000))]);
     }
     return code;
   } finally {

@@ -3,7 +3,7 @@
  * one group wraps the whole key, several groups wrap Shamir shares; decryption tries each
  * group's keys in the decryption order and reports every failure.
  */
-import { DataKeyError, ExitCode, SopsError, type KeyFailure } from '../errors.js';
+import { DataKeyError, EMPTY_KEY_GROUP, ExitCode, KeyGroupsError, NO_KEY_GROUPS, SopsError, type KeyFailure } from '../errors.js';
 import { combine, split } from '../crypto/shamir.js';
 import { DECRYPTION_ORDER_IDS, DEFAULT_DECRYPTION_ORDER } from './registry.js';
 import { KeyUnavailableError, type KeyContext, type MasterKey } from './types.js';
@@ -44,14 +44,9 @@ export function sortedForDecryption(group: readonly MasterKey[], order: readonly
  * with several, group i wraps Shamir share i and `threshold` groups (default: all) recover it.
  */
 export async function wrapDataKey(dataKey: Uint8Array, groups: readonly MasterKey[][], threshold: number | undefined, ctx: KeyContext): Promise<void> {
-  if (groups.length === 0) {
-    throw new SopsError('no key groups: the data key cannot be encrypted', ExitCode.Generic, {
-      hint: 'give a recipient with --age or --pgp, or add a creation rule with keys to .sops.yaml',
-    });
-  }
-  groups.forEach((g, i) => {
-    if (g.length === 0) throw new SopsError(`key group ${i} is empty: every group needs at least one key`, ExitCode.Generic);
-  });
+  // sops's checks and message (`Could not generate data key: [...]`)
+  if (groups.length === 0) throw new KeyGroupsError([NO_KEY_GROUPS]);
+  if (groups.some((g) => g.length === 0)) throw new KeyGroupsError([EMPTY_KEY_GROUP]);
   let parts: Uint8Array[];
   if (groups.length === 1) parts = [dataKey];
   else {

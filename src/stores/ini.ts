@@ -296,15 +296,26 @@ function commentLines(text: string, trimPlain: boolean): string {
 }
 
 function quoteKey(name: string): string {
-  if (name.includes('"') || indexOfAny(name, DELIMITERS) >= 0) return '`' + name + '`';
+  // Unlike ini.v1, which would read them back as something else: a name with a back-tick goes
+  // in triple quotes even if it also has `"` or a delimiter, and a name starting with `#`, `;`
+  // or `[` (a comment or a section; an auto-numbered `-` key is named `#1`) in back-ticks.
   if (name.includes('`')) return '"""' + name + '"""';
+  if (name.includes('"') || indexOfAny(name, DELIMITERS) >= 0 || /^[#;[]/.test(name)) return '`' + name + '`';
   return name;
 }
 
 function quoteValue(v: string): string {
-  if (v.includes('\n') || v.includes('`')) return '"""' + v + '"""';
+  if (v.includes('\n') || v.includes('`')) {
+    // A multi-line value holding `"""` would end early in triple quotes; back-ticks span lines too.
+    if (v.includes('\n') && v.includes('"""') && !v.includes('`')) return '`' + v + '`';
+    return '"""' + v + '"""';
+  }
   if (v.includes('#') || v.includes(';')) return '`' + v + '`';
-  if (trimSpace(v).length !== v.length) return '"' + v + '"';
+  // ini.v1 writes the values below bare or in double quotes and reads them back changed
+  // (quotes stripped, a continuation line, a multi-line value), which breaks the MAC of a
+  // value in clear text: back-ticks keep them as they are.
+  if (trimSpace(v).length !== v.length) return v.includes('"') ? '`' + v + '`' : '"' + v + '"';
+  if (v.endsWith('\\') || surroundedBy(v, '"') || surroundedBy(v, "'") || v.startsWith('"""')) return '`' + v + '`';
   return v;
 }
 

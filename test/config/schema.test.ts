@@ -91,8 +91,6 @@ const invalid: Array<[string, string, Array<[string, string]>]> = [
   ['shamir threshold zero', `creation_rules:\n  - shamir_threshold: 0\n    age: ${AGE1}\n`, [['creation_rules[0].shamir_threshold', 'must be a positive integer, got 0']]],
   ['shamir threshold above groups', `creation_rules:\n  - shamir_threshold: 3\n    key_groups:\n      - age: [${AGE1}]\n      - age: [${AGE2}]\n`,
     [['creation_rules[0].shamir_threshold', 'greater than the number of key groups (2)']]],
-  ['empty key_groups', `creation_rules:\n  - key_groups: []\n`, [['creation_rules[0].key_groups', 'key_groups is empty']]],
-  ['empty group', `creation_rules:\n  - key_groups:\n      - {}\n`, [['creation_rules[0].key_groups[0]', 'key group is empty']]],
   ['group not a mapping', `creation_rules:\n  - key_groups:\n      - [${AGE1}]\n`, [['creation_rules[0].key_groups[0]', 'a key group must be a mapping']]],
   ['group age as a string', `creation_rules:\n  - key_groups:\n      - age: ${AGE1}\n`, [['creation_rules[0].key_groups[0].age', 'age must be a list of strings (sops rejects a string here)']]],
   ['kms entry without arn', `creation_rules:\n  - key_groups:\n      - kms: [{role: ${ROLE}}]\n`, [['creation_rules[0].key_groups[0].kms[0].arn', 'arn is required']]],
@@ -125,6 +123,18 @@ const invalid: Array<[string, string, Array<[string, string]>]> = [
   ['duplicate keys', `creation_rules:\n  - age: ${AGE1}\n    age: ${AGE2}\n`, [['', 'Map keys must be unique']]],
   ['YAML syntax error', `creation_rules: [\n`, [['', '']]],
 ];
+
+test('empty key_groups and empty groups are valid, as in sops: encrypting with them fails instead', (t) => {
+  // sops treats `key_groups: []` as absent (the flat keys apply) and reports an empty group only
+  // when it encrypts ("Could not generate data key: [empty key group provided]")
+  const zero = parseConfig(`creation_rules:\n  - key_groups: []\n    age: ${AGE1}\n`);
+  t.deepEqual(zero.problems, []);
+  t.false(zero.config.creationRules![0]!.usesKeyGroups);
+  t.deepEqual(zero.config.creationRules![0]!.keyGroups, [[{ type: 'age', recipient: AGE1 }]]);
+  const empty = parseConfig(`creation_rules:\n  - key_groups:\n      - {}\n`);
+  t.deepEqual(empty.problems, []);
+  t.deepEqual(empty.config.creationRules![0]!.keyGroups, [[]]);
+});
 
 test('invalid configs: every problem with its field path', (t) => {
   for (const [name, text, want] of invalid) {
