@@ -25,6 +25,12 @@ export interface DirectSettings {
   age?: readonly string[];
   /** PGP fingerprints. */
   pgp?: readonly string[];
+  /** AWS KMS key ARNs (`ARN[+ROLE_ARN]`). */
+  kms?: readonly string[];
+  /** AWS KMS encryption context for the `kms` keys. */
+  encryptionContext?: Record<string, string>;
+  /** AWS profile for the `kms` keys. */
+  awsProfile?: string;
   /** Several key groups (Shamir). Used when neither `age` nor `pgp` is given. */
   keyGroups?: readonly (readonly KeySpec[])[];
   shamirThreshold?: number;
@@ -63,10 +69,17 @@ export function splitList(values: readonly string[] | string | undefined): strin
 export function resolveSettings(direct: DirectSettings, config: ConfigSettings | undefined, ctx: KeyContext): ResolvedSettings {
   const age = splitList(direct.age);
   const pgp = splitList(direct.pgp);
+  const kms = splitList(direct.kms);
   let specs: KeySpec[][];
-  if (age.length || pgp.length) {
+  if (age.length || pgp.length || kms.length) {
     // sops builds one group from flags in the order kms, gcp_kms, hckms, azure_kv, pgp, hc_vault, age.
-    specs = [[...pgp.map((r) => ({ type: 'pgp', recipient: r })), ...age.map((r) => ({ type: 'age', recipient: r }))]];
+    const kmsSpecs: KeySpec[] = kms.map((r) => ({
+      type: 'kms',
+      recipient: r,
+      ...(direct.encryptionContext ? { context: direct.encryptionContext } : {}),
+      ...(direct.awsProfile ? { awsProfile: direct.awsProfile } : {}),
+    }));
+    specs = [[...kmsSpecs, ...pgp.map((r) => ({ type: 'pgp', recipient: r })), ...age.map((r) => ({ type: 'age', recipient: r }))]];
   } else if (direct.keyGroups?.length) specs = direct.keyGroups.map((g) => [...g]);
   else if (config) {
     // The keys of a matching creation rule: sops's own checks and message (its functional

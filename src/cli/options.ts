@@ -23,6 +23,9 @@ export function fileOptions<T>(y: Argv<T>) {
 export function keyOptions<T>(y: Argv<T>) {
   return y
     .option('age', { alias: 'a', type: 'string', describe: 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)', default: env.SOPS_AGE_RECIPIENTS, defaultDescription: '$SOPS_AGE_RECIPIENTS' })
+    .option('kms', { alias: 'k', type: 'string', describe: 'AWS KMS key ARNs (ARN[+ROLE_ARN]), comma-separated (env SOPS_KMS_ARN)', default: env.SOPS_KMS_ARN, defaultDescription: '$SOPS_KMS_ARN' })
+    .option('encryption-context', { type: 'string', describe: 'AWS KMS encryption context for --kms keys: key:value,key2:value2' })
+    .option('aws-profile', { type: 'string', describe: 'AWS profile for --kms keys' })
     .option('pgp', { alias: 'p', type: 'string', describe: 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)', default: env.SOPS_PGP_FP, defaultDescription: '$SOPS_PGP_FP' });
 }
 

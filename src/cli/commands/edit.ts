@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { makeKeyContext } from '../../io/context.js';
 import { editFile } from '../../io/edit.js';
 import { splitList } from '../../settings.js';
+import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { resolveFormat } from '../../stores/index.js';
 import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
 import { absoluteName, indentFor, log, logicalName, projectConfig, type CommonArgs } from '../common.js';
@@ -16,6 +17,9 @@ export interface EditArgs extends CommonArgs {
   'decryption-order'?: string;
   age?: string | string[];
   pgp?: string | string[];
+  kms?: string | string[];
+  'encryption-context'?: string;
+  'aws-profile'?: string;
   'shamir-secret-sharing-threshold'?: number;
   'mac-only-encrypted'?: boolean;
   [k: string]: unknown;
@@ -54,10 +58,12 @@ export async function runEdit(args: EditArgs): Promise<number> {
   const format = resolveFormat(args['input-type'], name);
   const age = splitList(args.age);
   const pgp = splitList(args.pgp);
+  const kms = splitList(args.kms);
+  const encryptionContext = parseEncryptionContext(args['encryption-context']);
   const rules: Partial<Record<RuleField, string>> = {};
   for (const f of RULE_FIELDS) if (typeof args[ruleFlag(f)] === 'string') rules[f] = args[ruleFlag(f)] as string;
   const { existsSync } = await import('node:fs');
-  const creationRule = existsSync(args.file!) ? undefined : cfg.creationRuleFor(absoluteName(args), { keysGiven: age.length + pgp.length > 0 });
+  const creationRule = existsSync(args.file!) ? undefined : cfg.creationRuleFor(absoluteName(args), { keysGiven: age.length + pgp.length + kms.length > 0 });
   const indent = indentFor(args, cfg, format);
   const outcome = await editFile({
     path: args.file!,
@@ -69,6 +75,9 @@ export async function runEdit(args: EditArgs): Promise<number> {
     direct: {
       age,
       pgp,
+      kms,
+      ...(encryptionContext ? { encryptionContext } : {}),
+      ...(args['aws-profile'] ? { awsProfile: args['aws-profile'] } : {}),
       rules,
       ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
       ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),

@@ -5,6 +5,7 @@ import { makeKeyContext } from '../../io/context.js';
 import { resolveFormat } from '../../stores/index.js';
 import { splitList } from '../../settings.js';
 import { reencryptPlaintext } from '../../modify.js';
+import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { readInputFile } from '../../io/files.js';
 import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
 import { absoluteName, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
@@ -13,6 +14,9 @@ import { fileOptions, keyOptions, ruleOptions } from '../options.js';
 export interface EncryptArgs extends CommonArgs {
   age?: string | string[];
   pgp?: string | string[];
+  kms?: string | string[];
+  'encryption-context'?: string;
+  'aws-profile'?: string;
   'shamir-secret-sharing-threshold'?: number;
   'mac-only-encrypted'?: boolean;
   [rule: string]: unknown;
@@ -53,7 +57,9 @@ export async function runEncrypt(args: EncryptArgs): Promise<number> {
   }
   const age = splitList(args.age);
   const pgp = splitList(args.pgp);
-  const hasKeyFlags = age.length > 0 || pgp.length > 0;
+  const kms = splitList(args.kms);
+  const encryptionContext = parseEncryptionContext(args['encryption-context']);
+  const hasKeyFlags = age.length > 0 || pgp.length > 0 || kms.length > 0;
   const creationRule = cfg.creationRuleFor(absoluteName(args), { keysGiven: hasKeyFlags });
   const rules: Partial<Record<RuleField, string>> = {};
   for (const f of RULE_FIELDS) {
@@ -67,6 +73,9 @@ export async function runEncrypt(args: EncryptArgs): Promise<number> {
     filename: args.file ?? 'standard input',
     age,
     pgp,
+    kms,
+    ...(encryptionContext ? { encryptionContext } : {}),
+    ...(args['aws-profile'] ? { awsProfile: args['aws-profile'] } : {}),
     rules,
     ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
     ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),
