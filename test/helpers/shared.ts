@@ -3,7 +3,7 @@
  * need it are skipped with a loud message; in CI it is always present.
  */
 import test, { type ImplementationFn } from 'ava';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +11,9 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 function findShared(): string | undefined {
   const candidates = [process.env.TSOPS_SHARED_DIR, join(repoRoot, '..', 'shared')].filter((x): x is string => !!x);
-  return candidates.find((c) => existsSync(join(c, 'vectors')));
+  const found = candidates.find((c) => existsSync(join(c, 'vectors')));
+  // The real path: the oracle only runs as a CLI when argv[1] is its real path (no symlinks).
+  return found ? realpathSync(found) : undefined;
 }
 
 /** The shared directory, or undefined when it is absent. */
