@@ -85,7 +85,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 // Peak memory of the 100k-key decrypt, measured inside the process itself.
-const rss = run([process.execPath, join(root, 'bench', 'rss.mjs'), 'decrypt', join(out, 'enc.100k.yaml')]);
+const rss = run([process.execPath, join(root, 'bench', 'rss.mjs'), 'decrypt', join(out, 'enc.100k.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
 const peakMb = Number(/maxrss-kb (\d+)/.exec(rss.stderr)[1]) / 1024;
 
 const median = (xs) => {

@@ -3,22 +3,13 @@
  * the legacy flags (`tsops -e FILE`, `tsops -d FILE`). Commands only turn flags into options,
  * call the library and print; errors are printed once with sops's exit codes.
  */
-import yargs from 'yargs';
 import { ExitCode, SopsError } from '../errors.js';
-import { reportError } from './common.js';
-import { decryptOptions, runDecrypt, type DecryptArgs } from './commands/decrypt.js';
-import { encryptOptions, runEncrypt, type EncryptArgs } from './commands/encrypt.js';
-import { editOptions, runEdit, type EditArgs } from './commands/edit.js';
-import { execEnvOptions, execFileOptions, runExecEnv, runExecFile, type ExecArgs } from './commands/exec.js';
-import { runSet, runUnset, setOptions, unsetOptions, type SetArgs } from './commands/set.js';
-import { rotateOptions, runRotate, type RotateArgs } from './commands/rotate.js';
-import { runUpdateKeys, updateKeysOptions, type UpdateKeysArgs } from './commands/updatekeys.js';
-import { groupsCommands } from './commands/groups.js';
-import { fileStatusOptions, keysOptions, runFileStatus, runKeys, type FileStatusArgs, type KeysArgs } from './commands/keys.js';
-import { VERSION } from '../version.js';
+import { fastArgs } from './fast.js';
+
+export { setPackageImporter } from '../packages.js';
 
 const LEGACY: Record<string, string> = { '-e': 'encrypt', '--encrypt': 'encrypt', '-d': 'decrypt', '--decrypt': 'decrypt', '-r': 'rotate', '--rotate': 'rotate' };
-const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'exec-env', 'exec-file', 'completion', 'rotate', 'updatekeys', 'groups', 'filestatus', 'keys']);
+const COMMANDS = new Set(['encrypt', 'decrypt', 'edit', 'set', 'unset', 'exec-env', 'exec-file', 'completion', 'rotate', 'updatekeys', 'groups', 'filestatus', 'keys', 'diff', 'git', 'verify', 'config']);
 
 /**
  * The forms sops kept from v1/v2: `tsops -e FILE` -> `encrypt FILE`, `-d` -> `decrypt`,
@@ -59,74 +50,22 @@ export function usageError(msg: string, argv: readonly string[]): SopsError {
   return new SopsError(msg, ExitCode.Generic, { hint: 'usage: tsops <command> [options] [file]; see tsops --help, or tsops <command> --help for its flags' });
 }
 
-/** Runs the CLI; resolves to the exit code. */
+/**
+ * Runs the CLI; resolves to the exit code. The common `decrypt` and `encrypt` invocations skip yargs (see
+ * `fast.ts`); everything else goes through the full parser, loaded on demand.
+ */
 export async function main(rawArgv: readonly string[]): Promise<number> {
   const argv = rewriteLegacy(rawArgv);
-  let code = 0;
-  const run = (fn: () => Promise<number>) => async () => {
+  const fast = fastArgs(argv, process.env);
+  if (fast) {
+    const { reportError } = await import('./common.js');
     try {
-      code = await fn();
+      if (fast.command === 'decrypt') return await (await import('./commands/decrypt.js')).runDecrypt(fast.args);
+      return await (await import('./commands/encrypt.js')).runEncrypt(fast.args);
     } catch (e) {
-      code = reportError(e);
+      return reportError(e);
     }
-  };
-  let pending: Promise<void> | undefined;
-  const parser = yargs(argv)
-    .scriptName('tsops')
-    .parserConfiguration({ 'boolean-negation': false })
-    .usage('$0 <command> [options] [file]\n\nEncrypted configuration files, compatible with getsops/sops.')
-    .command<EncryptArgs>('encrypt [file]', 'encrypt a file (to stdout unless -i/--output)', (y) => encryptOptions(y) as never, (a) => {
-      pending = run(() => runEncrypt(a))();
-    })
-    .command<DecryptArgs>('decrypt [file] [more..]', 'decrypt a file (to stdout unless -i/--output)', (y) => decryptOptions(y) as never, (a) => {
-      pending = run(() => runDecrypt(a))();
-    })
-    .command<EditArgs>('edit <file>', 'edit a file in $SOPS_EDITOR/$EDITOR (also: tsops FILE)', (y) => editOptions(y) as never, (a) => {
-      pending = run(() => runEdit(a))();
-    })
-    .command<SetArgs>('set <file> <path> [value]', 'set one value (JSON) in place', (y) => setOptions(y) as never, (a) => {
-      pending = run(() => runSet(a))();
-    })
-    .command<SetArgs>('unset <file> <path>', 'remove a key or list element in place', (y) => unsetOptions(y) as never, (a) => {
-      pending = run(() => runUnset(a))();
-    })
-    .command<ExecArgs>('exec-env <file> <command>', 'run a command with the decrypted values in its environment', (y) => execEnvOptions(y) as never, (a) => {
-      pending = run(() => runExecEnv(a))();
-    })
-    .command<ExecArgs>('exec-file <file> <command>', "run a command with the decrypted file at '{}'", (y) => execFileOptions(y) as never, (a) => {
-      pending = run(() => runExecFile(a))();
-    })
-    .command<RotateArgs>('rotate [file]', 'new data key, every value re-encrypted; --add-*/--rm-* change recipients (also: tsops -r FILE)', (y) => rotateOptions(y) as never, (a) => {
-      pending = run(() => runRotate(a))();
-    })
-    .command<UpdateKeysArgs>('updatekeys [files..]', "bring files' keys in line with .sops.yaml (--all, --dry-run, --rotate)", (y) => updateKeysOptions(y) as never, (a) => {
-      pending = run(() => runUpdateKeys(a))();
-    })
-    .command('groups', 'add or delete key groups (groups add --file F --age ..., groups delete --file F INDEX)', (y) => groupsCommands(y, (fn) => {
-      pending = run(fn)();
-    }) as never, () => {})
-    .command<FileStatusArgs>('filestatus [file]', 'print {"encrypted":true|false}', (y) => fileStatusOptions(y) as never, (a) => {
-      pending = run(() => runFileStatus(a))();
-    })
-    .command<KeysArgs>('keys [files..]', 'list who can decrypt each file: key groups, recipients, dates', (y) => keysOptions(y) as never, (a) => {
-      pending = run(() => runKeys(a))();
-    })
-    .completion('completion', 'print a shell completion script (bash/zsh)')
-    .demandCommand(1, 'give a command (see --help)')
-    .strict()
-    .version(VERSION)
-    .alias('v', 'version')
-    .help()
-    .alias('h', 'help')
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? usageError(msg, argv);
-    });
-  try {
-    await parser.parseAsync();
-  } catch (e) {
-    return reportError(e);
   }
-  if (pending) await pending;
-  return code;
+  const { runParsed } = await import('./parser.js');
+  return runParsed(argv);
 }

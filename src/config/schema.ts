@@ -7,7 +7,8 @@
  * names the closest known field. Key fields are normalized here into {@link KeySpec}s, in the
  * order sops adds them, so rule matching (`match.ts`) has nothing left to check.
  */
-import { isMap as isYamlMap, isSeq as isYamlSeq, isScalar, LineCounter, parseAllDocuments, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, LineCounter, Node as YamlNode } from 'yaml';
+import { yamlLib } from '../stores/yaml/lib.js';
 import { RULE_FIELDS, type EncryptionRule, type RuleField } from '../tree/select.js';
 import { Re2SyntaxError, translateRe2 } from './regex.js';
 
@@ -322,6 +323,7 @@ export function storeSettings(config?: SopsConfig): StoreSettings {
  * as in sops; further documents give a warning. Merge keys (`<<`) work, as in go-yaml.
  */
 export function parseConfig(text: string): ValidationResult {
+  const { LineCounter, parseAllDocuments } = yamlLib();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, merge: true, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [];
@@ -348,6 +350,7 @@ export function parseConfig(text: string): ValidationResult {
 
 /** The line of the key (or item) a problem points at; the nearest existing parent otherwise. */
 function lineOf(doc: Document, segments: Segment[], lc: LineCounter): number | undefined {
+  const { isMap: isYamlMap, isSeq: isYamlSeq, isScalar } = yamlLib();
   let node: unknown = doc.contents;
   let line = node && (node as YamlNode).range ? lc.linePos((node as YamlNode).range![0]).line : undefined;
   for (const seg of segments) {

@@ -13,8 +13,6 @@ import { pathAd, type Selector } from '../tree/select.js';
 import { isEncryptedValue, type ValueCipher } from './cipher.js';
 import { canonicalTime, decodeUtf8Strict, leafBytes, parseGoBool, parseGoFloat, parseGoInt, typeTagOf } from './scalar.js';
 
-/** SHA-256("sops"): fed first into the MAC when `mac_only_encrypted` is set. */
-const MAC_ONLY_ENCRYPTED_PREFIX = createHash('sha256').update('sops').digest();
 
 export interface TreeCryptOptions {
   selector: Selector;
@@ -27,12 +25,26 @@ interface WalkState {
   opts: TreeCryptOptions;
   encrypt: boolean;
   warnings: string[];
+  /** Decryption in one batch (see {@link decryptBatched}): what the walk leaves for after it. */
+  batch?: DecryptBatch;
+  /** Encryption in one batch: the values to encrypt after the walk and their output leaves. */
+  sealBatch?: { values: Array<{ plain: Uint8Array; type: TypeTag; ad: string }>; slots: Leaf[] };
+}
+
+/** The encrypted leaves a walk found, in order, and the MAC inputs in order (numbers: those leaves). */
+interface DecryptBatch {
+  texts: string[];
+  ads: string[];
+  /** The output leaf of each, filled in after the batch. */
+  slots: Leaf[];
+  mac: Array<Uint8Array | number>;
 }
 
 /** The MAC digest state for a walk: upper-case hex SHA-512 when done. */
 function newHash(macOnlyEncrypted: boolean) {
   const h = createHash('sha512');
-  if (macOnlyEncrypted) h.update(MAC_ONLY_ENCRYPTED_PREFIX);
+  // SHA-256("sops") goes first when `mac_only_encrypted` is set
+  if (macOnlyEncrypted) h.update(createHash('sha256').update('sops').digest());
   return h;
 }
 
@@ -46,7 +58,18 @@ export interface WalkResult {
 
 /** Encrypts every selected leaf and comment; returns new documents and the MAC of the plaintext. */
 export function encryptDocuments(docs: readonly MapNode[], opts: TreeCryptOptions): WalkResult {
-  return run(docs, opts, true);
+  // The values are encrypted in one batch after the walk ({@link ValueCipher.encryptMany});
+  // comments and the MAC, as always, during it. (An injected IV sequence must be drawn in
+  // document order: then value by value.)
+  if (!opts.cipher.batchable) return run(docs, opts, true);
+  const sealBatch = { values: [] as Array<{ plain: Uint8Array; type: TypeTag; ad: string }>, slots: [] as Leaf[] };
+  const st: WalkState = { hash: newHash(opts.macOnlyEncrypted), opts, encrypt: true, warnings: [], sealBatch };
+  const documents = docs.map((d) => walkMap(st, d, [], []));
+  const texts = opts.cipher.encryptMany(sealBatch.values);
+  texts.forEach((text, i) => {
+    (sealBatch.slots[i] as { value: string }).value = text;
+  });
+  return { documents, mac: st.hash.digest('hex').toUpperCase(), warnings: st.warnings };
 }
 
 /**
@@ -55,7 +78,61 @@ export function encryptDocuments(docs: readonly MapNode[], opts: TreeCryptOption
  * cannot be decrypted.
  */
 export function decryptDocuments(docs: readonly MapNode[], opts: TreeCryptOptions): WalkResult {
-  return run(docs, opts, false);
+  return decryptBatched(docs, opts) ?? run(docs, opts, false);
+}
+
+/**
+ * Decryption with every value decrypted in one batch ({@link ValueCipher.decryptMany}): the
+ * walk collects the encrypted leaves and the MAC inputs, then the values are decrypted, filled
+ * in and hashed in document order. The result is that of {@link run}. When anything fails
+ * (a value that does not decrypt or parse, a plain value where an encrypted one belongs, ...),
+ * this gives up and {@link run} redoes the walk value by value, reporting the first problem
+ * exactly as it always does.
+ */
+function decryptBatched(docs: readonly MapNode[], opts: TreeCryptOptions): WalkResult | undefined {
+  const batch: DecryptBatch = { texts: [], ads: [], slots: [], mac: [] };
+  const st: WalkState = { hash: newHash(opts.macOnlyEncrypted), opts, encrypt: false, warnings: [], batch };
+  let documents: MapNode[];
+  try {
+    documents = docs.map((d) => walkMap(st, d, [], []));
+  } catch {
+    return undefined;
+  }
+  const { texts, ads, slots } = batch;
+  const results = opts.cipher.decryptMany(texts, ads);
+  const canonical: Uint8Array[] = new Array(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const r = results[i];
+    if (!r) return undefined;
+    let out: Leaf | CommentNode;
+    try {
+      out = interpret(r.plain, r.type, texts[i] === '');
+    } catch {
+      return undefined;
+    }
+    if (out.kind === 'comment') return undefined;
+    Object.assign(slots[i]!, out);
+    // a string's canonical bytes are the (valid UTF-8) plaintext itself
+    canonical[i] = out.kind === 'str' || out.kind === 'bytes' ? r.plain : leafBytes(out)!;
+  }
+  for (let i = 0; i < texts.length; i++) opts.cipher.remember(texts[i]!, results[i]!.type, ads[i]!, canonical[i]!);
+  // many small updates cost more than the hashing: feed the digest in large chunks
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  let used = 0;
+  for (const m of batch.mac) {
+    const b = typeof m === 'number' ? canonical[m]! : m;
+    if (used + b.length > chunk.length) {
+      st.hash.update(chunk.subarray(0, used));
+      used = 0;
+    }
+    if (b.length > chunk.length) st.hash.update(b);
+    else {
+      chunk.set(b, used);
+      used += b.length;
+    }
+  }
+  st.hash.update(chunk.subarray(0, used));
+  return { documents, mac: st.hash.digest('hex').toUpperCase(), warnings: st.warnings };
 }
 
 function run(docs: readonly MapNode[], opts: TreeCryptOptions, encrypt: boolean): WalkResult {
@@ -118,23 +195,32 @@ function walkComment(st: WalkState, c: CommentNode, path: string[], stack: strin
     if (c.text !== '') st.warnings.push(`a comment under ${describePath(path)} is not encrypted; it was kept as it is`);
     return c;
   }
-  try {
-    const { plain, type } = st.opts.cipher.decrypt(c.text, ad);
-    if (type !== 'comment') throw new DecryptValueError(`expected type comment, found ${type}`);
-    const text = decodeUtf8Strict(plain) ?? Buffer.from(plain).toString('latin1');
-    st.opts.cipher.remember(c.text, 'comment', ad, plain);
-    return c.inline ? { kind: 'comment', text, inline: true } : { kind: 'comment', text };
-  } catch {
-    // As sops: a comment that does not decrypt was probably never encrypted. Keep it.
-    st.warnings.push(`a comment under ${describePath(path)} could not be decrypted; it was kept as it is`);
-    return c;
+  // A YAML comment at the end of a nested block can be read back one level deeper than the
+  // level it was encrypted at (the `sops` key follows it), so the ancestors' ADs are tried too;
+  // GCM authentication makes a wrong guess impossible to accept.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const tryAd = depth === path.length ? ad : pathAd(path.slice(0, depth));
+    try {
+      const { plain, type } = st.opts.cipher.decrypt(c.text, tryAd);
+      if (type !== 'comment') break;
+      const text = decodeUtf8Strict(plain) ?? Buffer.from(plain).toString('latin1');
+      if (tryAd === ad) st.opts.cipher.remember(c.text, 'comment', ad, plain);
+      return c.inline ? { kind: 'comment', text, inline: true } : { kind: 'comment', text };
+    } catch {
+      /* try the next level up */
+    }
   }
+  // As sops: a comment that does not decrypt was probably never encrypted. Keep it.
+  st.warnings.push(`a comment under ${describePath(path)} could not be decrypted; it was kept as it is`);
+  return c;
 }
 
 function hashLeaf(st: WalkState, leaf: Leaf, selected: boolean): void {
   if (st.opts.macOnlyEncrypted && !selected) return;
   const b = leafBytes(leaf);
-  if (b) st.hash.update(b);
+  if (!b) return;
+  if (st.batch) st.batch.mac.push(b);
+  else st.hash.update(b);
 }
 
 function encryptLeaf(st: WalkState, leaf: Leaf, path: string[], stack: string[][]): Node {
@@ -142,6 +228,12 @@ function encryptLeaf(st: WalkState, leaf: Leaf, path: string[], stack: string[][
   hashLeaf(st, leaf, selected);
   if (!selected || leaf.kind === 'null') return leaf;
   const plain = leafBytes(leaf)!;
+  if (st.sealBatch) {
+    const slot: Leaf = { kind: 'str', value: '' };
+    st.sealBatch.values.push({ plain, type: typeTagOf(leaf), ad: pathAd(path) });
+    st.sealBatch.slots.push(slot);
+    return slot;
+  }
   return { kind: 'str', value: st.opts.cipher.encrypt(plain, typeTagOf(leaf), pathAd(path)) };
 }
 
@@ -157,6 +249,15 @@ function decryptLeaf(st: WalkState, leaf: Leaf, path: string[], stack: string[][
     });
   }
   const ad = pathAd(path);
+  if (st.batch) {
+    // decrypted after the walk (decryptBatched)
+    const slot: Leaf = { kind: 'str', value: leaf.value };
+    st.batch.mac.push(st.batch.texts.length);
+    st.batch.texts.push(leaf.value);
+    st.batch.ads.push(ad);
+    st.batch.slots.push(slot);
+    return slot;
+  }
   let out: Leaf | CommentNode;
   try {
     const { plain, type } = st.opts.cipher.decrypt(leaf.value, ad);

@@ -1,8 +1,7 @@
 /**
  * The real outside world for key kinds: process environment, files, child processes, clock.
  */
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KeyContext, RunOptions, RunResult } from '../keys/types.js';
@@ -25,7 +24,9 @@ export function userConfigDir(env: Record<string, string | undefined>, home: str
 }
 
 /** Runs a program with optional stdin; never throws for a failing program. */
-export function runProgram(cmd: string, args: string[], baseEnv: Record<string, string | undefined>, opts: RunOptions = {}): Promise<RunResult> {
+export async function runProgram(cmd: string, args: string[], baseEnv: Record<string, string | undefined>, opts: RunOptions = {}): Promise<RunResult> {
+  // loaded on first use: most runs start no program
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...baseEnv, ...(opts.env ?? {}) })) if (v !== undefined) env[k] = v;
@@ -79,13 +80,15 @@ export function makeKeyContext(opts: ContextOptions = {}): KeyContext {
     hostname: opts.hostname ?? (() => hostname()),
     cache: new Map(),
     run: (cmd, args, o) => runProgram(cmd, args, env, o),
-    async readFile(path: string) {
-      try {
-        return new Uint8Array(await readFile(path));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
-      }
+    readFile(path: string) {
+      // node:fs callbacks: node:fs/promises is slower to load than a small command's whole work
+      return new Promise<Uint8Array | undefined>((resolve, reject) => {
+        readFile(path, (e, data) => {
+          if (!e) resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          else if (e.code === 'ENOENT') resolve(undefined);
+          else reject(e);
+        });
+      });
     },
   };
 }

@@ -56,9 +56,25 @@ export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o
   }
 }
 
-/** Writes to stdout and waits until it is flushed. */
+let stdoutStream = false;
+
+/**
+ * Writes to stdout and waits until it is flushed. The bytes go straight to file descriptor 1:
+ * setting up `process.stdout` (a stream over the pipe or terminal) costs more than a small
+ * command's whole work. Should the descriptor refuse (non-blocking and full, closed, ...),
+ * the rest, and every later write, goes through `process.stdout` as before.
+ */
 export function writeStdout(data: Uint8Array | string): Promise<void> {
+  let rest = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  if (!stdoutStream) {
+    try {
+      while (rest.length > 0) rest = rest.subarray(writeSync(1, rest, 0, rest.length));
+      return Promise.resolve();
+    } catch {
+      stdoutStream = true;
+    }
+  }
   return new Promise((resolve, reject) => {
-    process.stdout.write(data, (err) => (err ? reject(err) : resolve()));
+    process.stdout.write(rest, (err) => (err ? reject(err) : resolve()));
   });
 }

@@ -12,7 +12,14 @@ import {
   constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey,
   diffieHellman, hkdfSync, privateDecrypt, publicEncrypt, randomBytes, type KeyObject,
 } from 'node:crypto';
-import { Stanza, type Identity, type Recipient } from 'age-encryption';
+import type { Identity, Recipient, Stanza as StanzaType } from 'age-encryption';
+import { importPackage } from '../packages.js';
+
+/** age's Stanza class, loaded with the library (only ever used once it is loaded). */
+async function stanza(args: string[], body: Uint8Array): Promise<StanzaType> {
+  const { Stanza } = await importPackage<typeof import('age-encryption')>('age-encryption');
+  return new Stanza(args, body);
+}
 
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
 const RSA_LABEL = 'age-encryption.org/v1/ssh-rsa';
@@ -185,7 +192,7 @@ export function sshRecipient(pub: SshPublicKey): Recipient {
     const n = r.mpint();
     const key = createPublicKey({ key: { kty: 'RSA', n: b64url(n), e: b64url(e) }, format: 'jwk' });
     return {
-      wrapFileKey: (fileKey) => [new Stanza(['ssh-rsa', pub.fingerprint], new Uint8Array(publicEncrypt(
+      wrapFileKey: async (fileKey) => [await stanza(['ssh-rsa', pub.fingerprint], new Uint8Array(publicEncrypt(
         { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from(RSA_LABEL) },
         fileKey,
       )))],
@@ -195,12 +202,12 @@ export function sshRecipient(pub: SshPublicKey): Recipient {
   r.text();
   const theirs = ed25519ToX25519(r.string());
   return {
-    wrapFileKey: (fileKey) => {
+    wrapFileKey: async (fileKey) => {
       const ephemeral = randomBytes(32);
       const share = x25519Base(ephemeral);
       const shared = x25519(ed25519Tweak(pub), x25519(ephemeral, theirs));
       const key = hkdf(shared, Buffer.concat([share, theirs]), ED25519_LABEL);
-      return [new Stanza(['ssh-ed25519', pub.fingerprint, b64nopad(share)], seal(key, fileKey))];
+      return [await stanza(['ssh-ed25519', pub.fingerprint, b64nopad(share)], seal(key, fileKey))];
     },
   };
 }

@@ -4,14 +4,18 @@
  * (`age1...`), post-quantum hybrid (`age1pq1...`) and SSH (`ssh-ed25519`, `ssh-rsa`)
  * recipients; decrypts with every identity {@link loadAgeIdentities} finds.
  */
-import {
-  Decrypter, Encrypter, armor, generateX25519Identity, identityToRecipient, type Recipient,
-} from 'age-encryption';
+import type { Recipient } from 'age-encryption';
 import { ExitCode, SopsError } from '../errors.js';
 import { clone, entry, map, str, type CommentNode, type Entry, type MapNode } from '../tree/types.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey } from './types.js';
 import { loadAgeIdentities, type AgeIdentitySet } from './age-identities.js';
 import { parseSshPublicKey, sshRecipient } from './age-ssh.js';
+import { isValidHybridRecipient, x25519RecipientBytes } from './bech32.js';
+import { importPackage } from '../packages.js';
+import { isArmoredAgeFile, nativeAgeDecrypt, nativeAgeEncrypt } from './age-native.js';
+
+/** `age-encryption`, loaded on first use: the common X25519 case never needs it. */
+const ageLib = (): Promise<typeof import('age-encryption')> => importPackage('age-encryption');
 
 /** What kind of recipient a string is, judged by its prefix as sops does. */
 export type AgeRecipientKind = 'x25519' | 'hybrid' | 'plugin' | 'ssh' | 'unknown';
@@ -34,9 +38,8 @@ function parseRecipient(recipient: string): string | Recipient {
   switch (ageRecipientKind(recipient)) {
     case 'x25519':
     case 'hybrid':
-      try {
-        new Encrypter().addRecipient(recipient);
-      } catch {
+      // the checks age-encryption's Encrypter.addRecipient makes, without loading it
+      if (!(ageRecipientKind(recipient) === 'hybrid' ? isValidHybridRecipient(recipient) : x25519RecipientBytes(recipient))) {
         throw badRecipient(recipient, 'not a valid Bech32-encoded age public key');
       }
       return recipient;
@@ -100,6 +103,12 @@ export class AgeMasterKey implements MasterKey {
   async encrypt(dataKey: Uint8Array, _ctx: KeyContext): Promise<void> {
     const recipient = parseRecipient(this.recipient.trim());
     try {
+      const x25519 = typeof recipient === 'string' && ageRecipientKind(recipient) === 'x25519' ? x25519RecipientBytes(recipient) : undefined;
+      if (x25519 && dataKey.length <= 1024) {
+        this.enc = nativeAgeEncrypt(x25519, dataKey);
+        return;
+      }
+      const { Encrypter, armor } = await ageLib();
       const e = new Encrypter();
       e.addRecipient(recipient);
       this.enc = armor.encode(await e.encrypt(dataKey));
@@ -111,14 +120,22 @@ export class AgeMasterKey implements MasterKey {
 
   async decrypt(ctx: KeyContext): Promise<Uint8Array> {
     if (this.enc === '') throw new KeyUnavailableError(`the age entry for ${this.recipient} has an empty enc field`);
-    let file: Uint8Array;
-    try {
-      file = armor.decode(this.enc);
-    } catch (e) {
-      throw new KeyUnavailableError(`the enc field for age recipient ${this.recipient} is not an armored age file (${(e as Error).message})`);
-    }
+    const dearmor = async (): Promise<Uint8Array> => {
+      const { armor } = await ageLib();
+      try {
+        return armor.decode(this.enc);
+      } catch (e) {
+        throw new KeyUnavailableError(`the enc field for age recipient ${this.recipient} is not an armored age file (${(e as Error).message})`);
+      }
+    };
+    // A malformed enc field is reported before identities are looked for.
+    if (!isArmoredAgeFile(this.enc)) await dearmor();
     const found = await loadAgeIdentities(ctx, this.recipient);
     if (found.identities.length === 0) throw new KeyUnavailableError(noMatchReason(this.recipient, found, ctx));
+    const native = nativeAgeDecrypt(this.enc, found.identities);
+    if (native) return new Uint8Array(native.buffer, native.byteOffset, native.byteLength);
+    const file = await dearmor();
+    const { Decrypter } = await ageLib();
     const d = new Decrypter();
     for (const id of found.identities) d.addIdentity(id);
     try {
@@ -167,6 +184,7 @@ export const ageKind: KeyKind = {
 
 /** A new X25519 identity and its recipient (for demos and tests). */
 export async function generateAgeIdentity(): Promise<{ identity: string; recipient: string }> {
+  const { generateX25519Identity, identityToRecipient } = await ageLib();
   const identity = await generateX25519Identity();
   return { identity, recipient: await identityToRecipient(identity) };
 }
@@ -177,6 +195,7 @@ export async function ageRecipientOf(identity: string): Promise<string> {
   if (!id.startsWith('AGE-SECRET-KEY-1') && !id.startsWith('AGE-SECRET-KEY-PQ-1')) {
     throw new SopsError('not an age identity (expected AGE-SECRET-KEY-1... or AGE-SECRET-KEY-PQ-1...)');
   }
+  const { identityToRecipient } = await ageLib();
   try {
     return await identityToRecipient(id);
   } catch {

@@ -23,6 +23,7 @@ import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import { ExitCode, SopsError } from '../errors.js';
 import { clone, entry, getEntry, map, nul, str, type Entry, type MapNode, type Node } from '../tree/types.js';
+import { importPackage } from '../packages.js';
 import { formatCreatedAt, parseCreatedAt } from './pgp.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RecipientOptions } from './types.js';
 
@@ -244,7 +245,7 @@ type StsSdk = typeof import('@aws-sdk/client-sts');
 
 async function loadSdk<T>(name: '@aws-sdk/client-kms' | '@aws-sdk/client-sts'): Promise<T> {
   try {
-    return (await import(name)) as T;
+    return await importPackage<T>(name);
   } catch (e) {
     throw Object.assign(new Error(`the AWS SDK package ${name} could not be loaded (${(e as Error).message})`), { name: 'SdkLoadError' });
   }

@@ -238,16 +238,14 @@ const utf8Encoder = new TextEncoder();
 
 /** Raw bytes as a byte string (one char per byte). */
 export function bytesToByteString(b: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < b.length; i += 0x8000) out += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return out;
+  // latin1 is exactly one char per byte
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 /** A byte string back to bytes. */
 export function byteStringToBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  const b = Buffer.from(s, 'latin1');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A JS string as the byte string of its UTF-8 encoding. */

@@ -27,6 +27,12 @@ const INT64_MAX = 2n ** 63n - 1n;
  * into a single U+FFFD).
  */
 export function goDecodeUtf8(b: Uint8Array): string {
+  // Valid UTF-8 (nearly every input) decodes the same either way; the native decoder is faster.
+  try {
+    return strictUtf8.decode(b);
+  } catch {
+    // invalid bytes: decoded one by one below
+  }
   const parts: string[] = [];
   let run: number[] = [];
   const flush = (): void => {
@@ -42,6 +48,9 @@ export function goDecodeUtf8(b: Uint8Array): string {
   flush();
   return parts.join('');
 }
+
+// ignoreBOM: a leading U+FEFF is kept, as Go keeps it
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Go `utf8.DecodeRune`: [code point, size]; code point -1 for an invalid byte (size 1). */
 function decodeRune(b: Uint8Array, i: number): [number, number] {
@@ -347,8 +356,12 @@ export function parseJson(data: Uint8Array): MapNode {
 
 const HEX = '0123456789abcdef';
 
+/** Printable ASCII but `"`, `\\`, `<`, `>` and `&`: written as it is. */
+const NOTHING_TO_ESCAPE = /^[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]*$/;
+
 /** Go `encoding/json` string quoting (HTML-safe: `<`, `>`, `&`, U+2028, U+2029 escaped). */
 export function quoteJsonString(v: string | Uint8Array): string {
+  if (typeof v === 'string' && NOTHING_TO_ESCAPE.test(v)) return `"${v}"`;
   let out = '"';
   const put = (cp: number): void => {
     switch (cp) {
@@ -405,7 +418,9 @@ export function quoteJsonString(v: string | Uint8Array): string {
 export function formatJsonFloat(f: number): string {
   if (Number.isNaN(f)) throw new SopsError('json: unsupported value: NaN', ExitCode.ErrorDumpingTree);
   if (!Number.isFinite(f)) throw new SopsError(`json: unsupported value: ${f > 0 ? '+Inf' : '-Inf'}`, ExitCode.ErrorDumpingTree);
-  if (Object.is(f, -0)) return '-0';
+  // Go writes -0, which reads back as the integer 0 and so changes the MAC of a clear value;
+  // -0.0 stays a float.
+  if (Object.is(f, -0)) return '-0.0';
   // JS and Go agree here: shortest digits, exponent form below 1e-6 and from 1e21 on,
   // exponent written without leading zeros.
   return String(f);

@@ -66,6 +66,17 @@ export async function tsopsData(enc: string | Uint8Array, format: FormatName, ct
   return norm(toJS(res.documents[0]!));
 }
 
+/** Encrypts for one age key (no oracle run). */
+export async function encryptFor(
+  plain: string | Uint8Array,
+  format: FormatName,
+  key: AgeKey,
+  opts: Omit<EncryptOptions, 'inputType' | 'keyContext'> = {},
+): Promise<{ enc: string; ctx: KeyContext }> {
+  const ctx = ageContext(key.identity);
+  return { enc: await encrypt(plain, { inputType: format, age: [key.recipient], keyContext: ctx, ...opts }), ctx };
+}
+
 /** Encrypts for one age key and runs the oracle on the result with that key. */
 export async function encryptAndOracle(
   plain: string | Uint8Array,
@@ -73,8 +84,7 @@ export async function encryptAndOracle(
   key: AgeKey,
   opts: Omit<EncryptOptions, 'inputType' | 'keyContext'> = {},
 ): Promise<{ enc: string; oracle: OracleResult; ctx: KeyContext }> {
-  const ctx = ageContext(key.identity);
-  const enc = await encrypt(plain, { inputType: format, age: [key.recipient], keyContext: ctx, ...opts });
+  const { enc, ctx } = await encryptFor(plain, format, key, opts);
   const oracle = await runOracle(enc, { format, ageKey: key.identity });
   return { enc, oracle, ctx };
 }

@@ -103,6 +103,7 @@ const INI = [
   '- = auto-numbered one',
   '- = auto-numbered two',
   '`#hash key` = key starting with #',
+  '"""k"`t""" = a key with " and `',
   '[Section With Spaces] ; comment after a section',
   'a = 1',
   '[clear_unencrypted]',
@@ -111,6 +112,8 @@ const INI = [
   'double = `"double quoted"`',
   'backslash = `ends with \\`',
   'spaced = " x "',
+  'triple = `line one',
+  'has """ inside`',
   '',
 ].join('\n');
 
@@ -122,6 +125,8 @@ sharedTest('ini: sections, DEFAULT keys, comments, quoting, multi-line, duplicat
   t.regex(enc, /^`#1` += ENC\[/m, 'an auto-numbered key is written so that it reads back as a key');
   t.regex(enc, /^single += `'single quoted'`$/m, 'a clear quoted value keeps its quotes');
   t.regex(enc, /^backslash += `ends with \\`$/m, 'a clear value ending in a backslash is not a continuation');
+  t.regex(enc, /^"""k"`t""" += ENC\[/m, 'a key with " and ` goes in triple quotes');
+  t.regex(enc, /^triple += `line one\nhas """ inside`$/m, 'a clear multi-line value holding """ goes in back-ticks');
 });
 
 sharedTest('ini: a repeated section is a known version difference: sops 3.9.2 reads it otherwise (MAC mismatch), tsops as sops-format.md 8.5', async (t) => {

@@ -3,7 +3,7 @@
 // 2^53 rounded), so data is compared after the same rounding; tsops's own decryption is checked
 // exactly.
 import { decrypt, loadPlain, toJS } from '../../src/index.js';
-import { assertOracleOk, encryptAndOracle, norm, normJson, sharedAgeKey, tsopsData, tsopsDecryptCode } from '../helpers/interop.js';
+import { assertOracleOk, encryptAndOracle, encryptFor, norm, normJson, sharedAgeKey, tsopsData, tsopsDecryptCode } from '../helpers/interop.js';
 import { sharedTest } from '../helpers/shared.js';
 
 const SCALARS = `{
@@ -150,7 +150,7 @@ sharedTest('json: a float -0 survives encryption, in clear text and in the decry
   assertOracleOk(t, oracle);
   const own = await tsopsDecryptCode(enc, 'json', ctx);
   t.is(own.code, 0, `tsops cannot decrypt the file it wrote: ${own.message}`);
-  const onlyEncrypted = await encryptAndOracle('{"y": -0.0}', 'json', await sharedAgeKey());
+  const onlyEncrypted = await encryptFor('{"y": -0.0}', 'json', await sharedAgeKey());
   const out = await decrypt(onlyEncrypted.enc, { inputType: 'json', keyContext: onlyEncrypted.ctx });
   const y = toJS(loadPlain(new TextEncoder().encode(out), 'json', 'the decrypted output').documents[0]!) as { y: number };
   t.true(Object.is(y.y, -0), `the decrypted output ${JSON.stringify(out)} reads back as ${y.y}, not -0`);

@@ -3,7 +3,7 @@
 // character in a value's data, a changed clear-text value, a removed key, for every format.
 import type { ExecutionContext } from 'ava';
 import type { FormatName } from '../../src/stores/types.js';
-import { ageContext, encryptAndOracle, flipData, replaceOnce, sharedAgeKey, tsopsDecryptCode } from '../helpers/interop.js';
+import { ageContext, encryptAndOracle, encryptFor, flipData, replaceOnce, sharedAgeKey, tsopsDecryptCode } from '../helpers/interop.js';
 import { runOracle } from '../helpers/oracle.js';
 import { sharedTest } from '../helpers/shared.js';
 
@@ -58,7 +58,7 @@ sharedTest('yaml: a key removed from the second document is rejected (the MAC co
 });
 
 sharedTest('yaml: a changed lastmodified is rejected (it is the additional data of the MAC)', async (t) => {
-  const { enc } = await encryptAndOracle('a: 1\n', 'yaml', await sharedAgeKey());
+  const { enc } = await encryptFor('a: 1\n', 'yaml', await sharedAgeKey());
   const tampered = enc.replace(/lastmodified: "(\d{4})/, (_m, y: string) => `lastmodified: "${Number(y) - 1}`);
   t.not(tampered, enc);
   await expectRejected(t, tampered, 'yaml', 'a changed lastmodified', /Failed to decrypt original mac/, 51);

@@ -4,6 +4,8 @@
  * and (when SOPS_ORACLE_BOOTSTRAP is set) real sops/go-crypto reading what it writes.
  */
 import test, { type ExecutionContext } from 'ava';
+import { oracleBootstrap } from '../helpers/oracle.js';
+import { oracleDir, sharedTest } from '../helpers/shared.js';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -202,9 +204,8 @@ gtest('gpg missing and a passphrase-protected secret key: clear reason', async (
   t.true(e!.reason.includes(fp));
 });
 
-const ORACLE = process.env.SOPS_ORACLE_BOOTSTRAP;
-const oracleTest = ORACLE && existsSync(ORACLE) ? test : test.skip;
-oracleTest('real sops 3.9.2 (go-crypto) reads a data key the built-in path wrapped', async (t) => {
+sharedTest('real sops 3.9.2 (go-crypto) reads a data key the built-in path wrapped', async (t) => {
+  const ORACLE = oracleBootstrap();
   const yaml = readFileSync(join(VECTOR_DIR, 'format.enc.yaml'), 'utf8');
   const ctx = ctxFor(t, { SOPS_GPG_EXEC: NO_GPG, TSOPS_PGP_PRIVATE_KEY_FILE: VECTOR_KEY_FILE });
   const dataKey = await entryWith(VECTOR_ENC).decrypt(ctx);
@@ -214,7 +215,7 @@ oracleTest('real sops 3.9.2 (go-crypto) reads a data key the built-in path wrapp
   const block = /^( *)-----BEGIN PGP MESSAGE-----\n[\s\S]*?-----END PGP MESSAGE-----/m.exec(yaml)!;
   const file = join(tempDir(t), 'rewrapped.enc.yaml');
   writeFileSync(file, yaml.replace(block[0], k.enc.split('\n').map((l) => (l ? block[1] + l : l)).join('\n')));
-  const oracle = resolve(VECTOR_DIR, '../../tools/sops-oracle/oracle.mjs');
+  const oracle = join(oracleDir, 'oracle.mjs');
   const r = spawnSync(process.execPath, [oracle, '--bootstrap', ORACLE!, '--pgp-key-file', VECTOR_KEY_FILE, file], { timeout: 60_000 });
   t.is(r.status, 0, r.stderr?.toString());
   t.is(r.stdout.toString().trim(), 'foo: bar');

@@ -1,5 +1,6 @@
 // Property: random dotenv files survive plaintext -> encrypt -> decrypt byte for byte
-// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified and the data unchanged.
+// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified, the data unchanged and the
+// decrypted text reading back to the same data (see test/helpers/roundtrip.ts).
 // sops's dotenv grammar: lines split on \n, empty lines dropped, `#` lines are comments, the
 // rest split at the first `=` (no trimming, no quotes), `\n` in a value is a newline. Files:
 // comments, odd keys (spaces, trailing spaces, quotes, unicode, empty, duplicates), values

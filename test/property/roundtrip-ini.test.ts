@@ -1,28 +1,26 @@
 // Property: random INI files survive plaintext -> encrypt -> decrypt byte for byte
-// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified and the data unchanged.
+// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified, the data unchanged and the
+// decrypted text reading back to the same data (see test/helpers/roundtrip.ts).
 // INI as sops reads it (gopkg.in/ini.v1): keys before the first section (DEFAULT), sections
 // (repeated ones too), `=` and `:` delimiters, `;` and `#` comments (own lines and after
 // values), quoted, back-ticked and triple-quoted values, continuation lines, duplicate keys,
 // blank lines, CRLF, unicode and bytes that are not UTF-8.
 import test from 'ava';
 import fc from 'fast-check';
+import { storeFor } from '../../src/index.js';
+import type { MapNode, Node } from '../../src/tree/types.js';
 import { ODD_STRINGS, anyString, assertRoundTrips, checkRoundTrip, invalidUtf8 } from '../helpers/roundtrip.js';
 
 const te = new TextEncoder();
 
-/**
- * Key names: no newline, no delimiter, not starting with a comment or section marker. Also not
- * a name with a back-tick that ends in `"` or holds `"""`: no INI quoting can write that name
- * (back-ticks end at the back-tick, triple quotes at the first `"""`), so it cannot survive.
- */
+/** Key names: no newline, no delimiter, not starting with a comment or section marker. */
 const keyName = fc
   .oneof(
     fc.constantFrom('key', 'Key', 'key with spaces', 'k"q', "k'q", 'ü', '🎉', '1', '01', 'dup', 'x_unencrypted', 'a.b', 'a-b', '-', 'k`t'),
     anyString(8),
   )
   .map((k) => k.replace(/[\n\r=:]/g, '_').trim())
-  .filter((k) => k.length > 0 && !/^[#;[]/.test(k) && !k.startsWith('"') && !k.startsWith('`'))
-  .filter((k) => !(k.includes('`') && (k.endsWith('"') || k.includes('"""'))));
+  .filter((k) => k.length > 0 && !/^[#;[]/.test(k) && !k.startsWith('"') && !k.startsWith('`'));
 
 /** A key written with a quoting that allows delimiters: back-ticks or double quotes. */
 const quotedKey = fc.constantFrom('`a=b`', '`a:b`', '"a=b"', '"with `tick"', '"""tri"""');
@@ -55,9 +53,11 @@ const keyLine = fc
   .tuple(fc.oneof({ weight: 5, arbitrary: keyName }, { weight: 1, arbitrary: quotedKey }), delimiter, fc.oneof({ weight: 6, arbitrary: valueText.map((v) => te.encode(v)) }, { weight: 1, arbitrary: invalidUtf8(6) }), fc.constantFrom('', '  ', '\t'))
   .map(([k, d, v, indent]) => Buffer.concat([Buffer.from(indent + k + d), Buffer.from(v)]));
 
+// The text after the markers does not start with the other marker: ini.v1 (and sops) would
+// write `;#` back as `# `, which reads back as an empty comment.
 const commentLine = fc
   .tuple(fc.constantFrom(';', '#', '; ', '# ', ';;', '##'), fc.oneof(fc.constantFrom('', 'comment', 'key = value', '[not a section]', 'ü 🎉'), anyString(10)))
-  .map(([m, c]) => Buffer.from(m + c.replace(/[\n\r]/g, ' ')));
+  .map(([m, c]) => Buffer.from(m + c.replace(/[\n\r]/g, ' ').replace(/^[\s#;]+/, '')));
 
 const sectionLine = fc
   .tuple(sectionName, fc.constantFrom('', ' ; section comment', ' # c'))
@@ -70,6 +70,33 @@ const line = fc.oneof(
   { weight: 1, arbitrary: fc.constant(Buffer.alloc(0)) },
 );
 
+/**
+ * Whether INI quoting can write every key and value of a file back. It cannot write a key with a
+ * back-tick that ends in `"` or holds `"""`, nor a value with a line break, `"""` and a
+ * back-tick (back-ticks end at a back-tick, triple quotes at `"""`); such files cannot survive
+ * any writer and are left out.
+ */
+function writable(x: Uint8Array): boolean {
+  let docs: MapNode[];
+  try {
+    docs = storeFor('ini').load(x).documents;
+  } catch {
+    return true; // refused plaintexts are part of the property
+  }
+  const text = (n: Node) => (n.kind === 'str' ? n.value : n.kind === 'bytes' ? Buffer.from(n.value).toString('latin1') : '');
+  return docs[0]!.items.every(
+    (sec) =>
+      sec.kind !== 'entry' ||
+      sec.value.kind !== 'map' ||
+      sec.value.items.every((kv) => {
+        if (kv.kind !== 'entry') return true;
+        const v = text(kv.value);
+        const badKey = kv.key.includes('`') && (kv.key.endsWith('"') || kv.key.includes('"""'));
+        return !badKey && !(v.includes('\n') && v.includes('"""') && v.includes('`'));
+      }),
+  );
+}
+
 const iniFile = fc
   .tuple(fc.array(line, { minLength: 1, maxLength: 10 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
   .map(([lines, nl, finalNewline]) => {
@@ -79,7 +106,8 @@ const iniFile = fc
       if (i < lines.length - 1 || finalNewline) parts.push(Buffer.from(nl));
     });
     return new Uint8Array(Buffer.concat(parts));
-  });
+  })
+  .filter(writable);
 
 /** Hand-written edge cases: empty, only comments, bad lines, the reserved section, a BOM. */
 const quirks = fc.constantFrom(

@@ -1,5 +1,6 @@
 // Property: random JSON files survive plaintext -> encrypt -> decrypt byte for byte
-// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified and the data unchanged.
+// (decrypt(encrypt(x)) == emit(load(x))), with the MAC verified, the data unchanged and the
+// decrypted text reading back to the same data (see test/helpers/roundtrip.ts).
 // Documents: nested objects and arrays, arrays of objects, every JSON scalar (strings with
 // unicode, escapes and control characters, int64 edges, integers beyond int64, floats in
 // several spellings, true/false/null), odd and duplicate keys (sops keeps duplicates), and

@@ -130,7 +130,7 @@ test('emit: scalars as Go encoding/json writes them', (t) => {
   ]);
   t.is(
     emit(doc),
-    '{\n\t"f1": 1,\n\t"f2": 0.5,\n\t"f3": 1e+21,\n\t"f4": 1e-7,\n\t"f5": -0,\n\t"f6": 123456789012345680000,\n\t"i": -9223372036854775808,\n\t"b": false,\n\t"t": "2024-01-01T10:00:00.5+02:00",\n\t"n": null\n}\n',
+    '{\n\t"f1": 1,\n\t"f2": 0.5,\n\t"f3": 1e+21,\n\t"f4": 1e-7,\n\t"f5": -0.0,\n\t"f6": 123456789012345680000,\n\t"i": -9223372036854775808,\n\t"b": false,\n\t"t": "2024-01-01T10:00:00.5+02:00",\n\t"n": null\n}\n',
   );
   t.throws(() => emit(map([entry('x', float(NaN))])), { instanceOf: SopsError, message: /unsupported value: NaN/ });
   t.throws(() => emit(map([entry('x', float(-Infinity))])), { instanceOf: SopsError, message: /unsupported value: -Inf/ });

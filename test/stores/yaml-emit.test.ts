@@ -69,14 +69,18 @@ const QUOTING: Array<[string, string]> = [
   ["\u0085", "k: \"\\N\"\n? \"\\N\"\n: 1\n"],
   ["\u00a0x", "k: \u00a0x\n\u00a0x: 1\n"],
   ["\ufeffx", "k: \"\\uFEFF\\x78\"\n\"\\uFEFF\\x78\": 1\n"],
-  ["a\u2028b", "k: 'a\u2028    b'\n? 'a\u2028    b'\n: 1\n"],
+  // go-yaml writes U+2028/U+2029 raw in single quotes (a line break to YAML 1.1 readers); tsops
+  // escapes them in double quotes so every reader gets the same string back.
+  ["a\u2028b", 'k: "a\\Lb"\n? "a\\Lb"\n: 1\n'],
   ["line1\nline2", "k: |-\n    line1\n    line2\n? |-\n    line1\n    line2\n: 1\n"],
   ["line1\nline2\n", "k: |\n    line1\n    line2\n? |\n    line1\n    line2\n: 1\n"],
   ["line1\n\nline2\n\n", "k: |+\n    line1\n\n    line2\n\n? |+\n    line1\n\n    line2\n\n: 1\n"],
-  [" indented\nx", "k: |4-\n     indented\n    x\n? |4-\n     indented\n    x\n: 1\n"],
+  // go-yaml writes `|4-` here, which it misplaces inside lists; tsops always double-quotes
+  // multi-line strings that need an indentation indicator.
+  [" indented\nx", "k: \" indented\\nx\"\n? \" indented\\nx\"\n: 1\n"],
   ["x\n indented", "k: |-\n    x\n     indented\n? |-\n    x\n     indented\n: 1\n"],
   ["trailing \nspace", "k: \"trailing \\nspace\"\n? \"trailing \\nspace\"\n: 1\n"],
-  ["\nleading", "k: |4-\n\n    leading\n? |4-\n\n    leading\n: 1\n"],
+  ["\nleading", "k: \"\\nleading\"\n? \"\\nleading\"\n: 1\n"],
   ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "k: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n? aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n: 1\n"]
 ];
 

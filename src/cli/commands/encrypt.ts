@@ -8,6 +8,7 @@ import { reencryptPlaintext } from '../../modify.js';
 import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { readInputFile } from '../../io/files.js';
 import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
+import { checkPlaintextGuard } from '../../git/plaintext-guard.js';
 import { absoluteName, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
 import { fileOptions, keyOptions, ruleOptions } from '../options.js';
 
@@ -25,6 +26,7 @@ export interface EncryptArgs extends CommonArgs {
 export function encryptOptions<T>(y: Argv<T>) {
   return ruleOptions(keyOptions(fileOptions(y)))
     .option('shamir-secret-sharing-threshold', { type: 'number', describe: 'key groups needed to decrypt (default: all)' })
+    .option('allow-plaintext', { type: 'boolean', describe: 'encrypt even when the selection rule leaves every value in plaintext' })
     .option('reuse', { type: 'string', describe: 'an existing encrypted version of this file: keep its data key, recipients and the ciphertext of every unchanged value (minimal git diffs)' })
     .option('ignore-mac', { type: 'boolean', describe: 'with --reuse: accept the old file even if its MAC does not verify' })
     .option('decryption-order', { type: 'string', default: process.env.SOPS_DECRYPTION_ORDER, describe: 'with --reuse: key kinds to try first' });
@@ -66,6 +68,7 @@ export async function runEncrypt(args: EncryptArgs): Promise<number> {
     const v = args[ruleFlag(f)];
     if (typeof v === 'string') rules[f] = v;
   }
+  if (!args['allow-plaintext']) checkPlaintextGuard(data, inFormat, { name: args.file ?? 'standard input', outputFormat: outFormat, direct: rules, ...(creationRule ? { creationRule } : {}) });
   const indent = indentFor(args, cfg, outFormat);
   const out = await encryptBytes(data, {
     inputType: inFormat,

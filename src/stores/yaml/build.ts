@@ -3,7 +3,8 @@
  * the head/line/foot comment slots), while feeding {@link TokenModel} the tokens go-yaml's
  * scanner would produce and recording which parser events take comments.
  */
-import { CST } from 'yaml';
+import type { CST } from 'yaml';
+import { yamlLib } from './lib.js';
 import { ParseError } from '../../errors.js';
 import { TokenModel, type FetchOptions, type TokenType } from './tokens.js';
 
@@ -192,7 +193,7 @@ export class Builder {
 
   private scalar(t: CST.FlowScalar | CST.BlockScalar, tag: string, anchor: string | undefined, ctx: Ctx): LNode {
     const errors: string[] = [];
-    const r = CST.resolveAsScalar(t, true, (_o, _c, msg) => errors.push(msg));
+    const r = yamlLib().CST.resolveAsScalar(t, true, (_o, _c, msg) => errors.push(msg));
     if (errors.length || !r) this.fail(t.offset, errors[0] ?? 'invalid scalar');
     const n = newNode('scalar', this.lineOf(t.offset));
     n.value = r.value;

@@ -26,7 +26,7 @@ export function emitYaml(file: LoadedFile, opts?: EmitOptions): string {
   const events = [];
   for (const doc of file.documents) {
     const root = file.metadata ? map([...doc.items, entry('sops', file.metadata)]) : doc;
-    events.push(...documentEvents(toGNode(root)));
+    for (const ev of documentEvents(toGNode(root))) events.push(ev);
   }
   return events.length ? emitEvents(events, indent) : '';
 }

@@ -243,7 +243,7 @@ class Emitter {
   private checkSimpleKey(ev: EmitEvent): boolean {
     if (ev.t === 'scalar') {
       if (this.analysis!.multiline) return false;
-      return (ev.tag ? ev.tag.length + 2 : 0) + new TextEncoder().encode(ev.value).length <= 128;
+      return (ev.tag ? ev.tag.length + 2 : 0) + Buffer.byteLength(ev.value, 'utf8') <= 128;
     }
     if (ev.t === 'mapStart') return this.next()?.t === 'mapEnd';
     if (ev.t === 'seqStart') return this.next()?.t === 'seqEnd';

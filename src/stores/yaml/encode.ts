@@ -23,6 +23,10 @@ const gnode = (kind: GNode['kind']): GNode => ({ kind, head: '', line: '', foot:
 
 /** The style go-yaml gives a Go string (marshal, then re-parse, as sops's `Node.Encode` does). */
 export function stringStyle(s: string): ScalarStyle {
+  // Deviations from go-yaml, so that what we write always reads back the same: a multi-line
+  // string that needs an indentation indicator (`|4`) is misplaced by go-yaml inside lists, and
+  // raw U+2028/U+2029 are line breaks to some readers; both are written double-quoted.
+  if (/[\u2028\u2029]/.test(s) || (s.includes('\n') && /^[ \n]/.test(s))) return 'double';
   let style: ScalarStyle = s.includes('\n') ? 'literal' : plainResolvesToString(s) ? 'plain' : 'double';
   const a = analyzeScalar(s);
   if (style === 'plain' && !a.blockPlainAllowed) style = 'single';

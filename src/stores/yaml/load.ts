@@ -3,13 +3,15 @@
  * aliases expanded, merge keys kept literally, comments as comment items, the `sops`
  * metadata taken from the first document and removed from all of them.
  */
-import { Composer, LineCounter, Parser, type CST } from 'yaml';
+import type { CST, LineCounter } from 'yaml';
+import { yamlLib } from './lib.js';
 import { ParseError } from '../../errors.js';
 import type { MapNode } from '../../tree/types.js';
 import type { LoadedFile } from '../types.js';
 import { attachComments } from './attach.js';
 import { Builder, type LNode } from './build.js';
 import { Converter } from './convert.js';
+import { fastLoadYaml } from './fast.js';
 
 /** The metadata key sops uses in YAML and JSON files. */
 export const METADATA_KEY = 'sops';
@@ -25,6 +27,7 @@ function decodeText(data: Uint8Array): string {
 
 /** Syntax errors, as the `yaml` package reports them. */
 function checkSyntax(tokens: CST.Token[], lineCounter: LineCounter): void {
+  const { Composer } = yamlLib();
   const composer = new Composer({ schema: 'failsafe', uniqueKeys: false, merge: false, prettyErrors: false });
   for (const d of composer.compose(tokens, true)) {
     const e = d.errors[0];
@@ -83,8 +86,20 @@ function checkMergeValue(v: LNode): void {
 
 /** Parses a YAML file into documents and metadata. */
 export function loadYaml(data: Uint8Array): LoadedFile {
+  const raw = decodeText(data);
+  const fast = fastLoadYaml(raw);
+  if (fast) return fast;
+  return loadYamlFull(raw);
+}
+
+/**
+ * {@link loadYaml} without the fast path: the full go-yaml emulation on the `yaml` package's
+ * parser (decoded text in). Exported for the tests that compare both.
+ */
+export function loadYamlFull(decoded: string): LoadedFile {
   // A lone CR is a line break for go-yaml; CRLF stays as it is (its comment handling differs).
-  const text = decodeText(data).replace(/\r(?!\n)/g, '\n');
+  const text = decoded.replace(/\r(?!\n)/g, '\n');
+  const { LineCounter, Parser } = yamlLib();
   const lineCounter = new LineCounter();
   const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
   checkSyntax(tokens, lineCounter);

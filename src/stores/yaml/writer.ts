@@ -30,10 +30,55 @@ export function isPrintable(c: string): boolean {
   return false;
 }
 
-/** go-yaml's `analyze_scalar` (unicode output enabled). */
+/** {@link isPrintable} for a code point. */
+function isPrintableCp(cp: number): boolean {
+  if (cp === 0x0a) return true;
+  if (cp >= 0x20 && cp <= 0x7e) return true;
+  if (cp >= 0xa0 && cp <= 0xd7ff) return true;
+  if (cp >= 0xe000 && cp <= 0xfffd) return cp !== 0xfeff;
+  return false;
+}
+
+const isBreakCp = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+
+/** Per ASCII character: 8 for the indicators that make a first character plain-unsafe. */
+const ASCII_CLASS = new Uint8Array(128);
+for (const c of '#,[]{}&*!|>\'"%@`') ASCII_CLASS[c.charCodeAt(0)] |= 8;
+
+/** After the first character: a flow indicator, or `#` after a space. */
+const FLOW_LATER = /.[,?[\]{}:]| #/;
+/** After the first character: `:` before a space or at the end, or `#` after a space. */
+const BLOCK_LATER = /.:(?: |$)| #/;
+
+/** {@link analyzeScalar} of a non-empty printable ASCII string (no tabs, breaks or specials). */
+function analyzePrintableAscii(value: string): ScalarAnalysis {
+  const n = value.length;
+  let blockInd = value.startsWith('---') || value.startsWith('...');
+  let flowInd = blockInd;
+  const first = value.charCodeAt(0);
+  const firstWs = n === 1 || value.charCodeAt(1) === 0x20;
+  if (ASCII_CLASS[first]! & 8) flowInd = blockInd = true;
+  else if (first === 0x3f || first === 0x3a) {
+    flowInd = true;
+    if (firstWs) blockInd = true;
+  } else if (first === 0x2d && firstWs) flowInd = blockInd = true;
+  if (!flowInd) flowInd = FLOW_LATER.test(value);
+  if (!blockInd) blockInd = BLOCK_LATER.test(value);
+  const edgeSpace = first === 0x20 || value.charCodeAt(n - 1) === 0x20;
+  return {
+    multiline: false,
+    flowPlainAllowed: !edgeSpace && !flowInd,
+    blockPlainAllowed: !edgeSpace && !blockInd,
+    singleQuotedAllowed: true,
+    blockAllowed: value.charCodeAt(n - 1) !== 0x20,
+  };
+}
+
+/** go-yaml's `analyze_scalar` (unicode output enabled), one code point at a time. */
 export function analyzeScalar(value: string): ScalarAnalysis {
-  const chars = Array.from(value);
-  if (chars.length === 0) {
+  const n = value.length;
+  if (n > 0 && PLAIN_ASCII.test(value)) return analyzePrintableAscii(value);
+  if (n === 0) {
     return { multiline: false, flowPlainAllowed: false, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
   }
   let blockInd = false;
@@ -54,41 +99,51 @@ export function analyzeScalar(value: string): ScalarAnalysis {
     flowInd = true;
   }
   let precededByWs = true;
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    const followedByWs = i + 1 >= chars.length || isBlankCh(chars[i + 1]);
+  for (let i = 0; i < n; ) {
+    const c = value.codePointAt(i)!;
+    const next = i + (c > 0xffff ? 2 : 1);
+    const last = next >= n;
+    const following = value.charCodeAt(next);
+    const followedByWs = last || following === 0x20 || following === 0x09;
     if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(c)) {
-        flowInd = true;
-        blockInd = true;
-      } else if (c === '?' || c === ':') {
-        flowInd = true;
-        if (followedByWs) blockInd = true;
-      } else if (c === '-' && followedByWs) {
-        flowInd = true;
-        blockInd = true;
+      switch (c) {
+        case 0x23: case 0x2c: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x26: case 0x2a: // # , [ ] { } & *
+        case 0x21: case 0x7c: case 0x3e: case 0x27: case 0x22: case 0x25: case 0x40: case 0x60: // ! | > ' " % @ `
+          flowInd = true;
+          blockInd = true;
+          break;
+        case 0x3f: case 0x3a: // ? :
+          flowInd = true;
+          if (followedByWs) blockInd = true;
+          break;
+        case 0x2d: // -
+          if (followedByWs) {
+            flowInd = true;
+            blockInd = true;
+          }
+          break;
       }
-    } else if (',?[]{}'.includes(c)) {
+    } else if (c === 0x2c || c === 0x3f || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d) {
       flowInd = true;
-    } else if (c === ':') {
+    } else if (c === 0x3a) {
       flowInd = true;
       if (followedByWs) blockInd = true;
-    } else if (c === '#' && precededByWs) {
+    } else if (c === 0x23 && precededByWs) {
       flowInd = true;
       blockInd = true;
     }
-    if (c === '\t') tabs = true;
-    else if (!isPrintable(c)) special = true;
-    if (c === ' ') {
+    if (c === 0x09) tabs = true;
+    else if (!isPrintableCp(c)) special = true;
+    if (c === 0x20) {
       if (i === 0) leadingSpace = true;
-      if (i === chars.length - 1) trailingSpace = true;
+      if (last) trailingSpace = true;
       if (prevBreak) breakSpace = true;
       prevSpace = true;
       prevBreak = false;
-    } else if (isBreakCh(c)) {
+    } else if (isBreakCp(c)) {
       lineBreaks = true;
       if (i === 0) leadingBreak = true;
-      if (i === chars.length - 1) trailingBreak = true;
+      if (last) trailingBreak = true;
       if (prevSpace) spaceBreak = true;
       prevSpace = false;
       prevBreak = true;
@@ -96,7 +151,8 @@ export function analyzeScalar(value: string): ScalarAnalysis {
       prevSpace = false;
       prevBreak = false;
     }
-    precededByWs = isBlankZ(c);
+    precededByWs = c === 0x20 || c === 0x09 || isBreakCp(c);
+    i = next;
   }
   const a: ScalarAnalysis = { multiline: lineBreaks, flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true };
   if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) {
@@ -118,6 +174,9 @@ export function analyzeScalar(value: string): ScalarAnalysis {
   if (blockInd) a.blockPlainAllowed = false;
   return a;
 }
+
+/** Printable ASCII only (`\x20`-`\x7e`): one column per character, nothing to escape or break. */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 
 const ESCAPES: Record<number, string> = {
   0x00: '0', 0x07: 'a', 0x08: 'b', 0x09: 't', 0x0a: 'n', 0x0b: 'v', 0x0c: 'f', 0x0d: 'r', 0x1b: 'e',
@@ -167,14 +226,19 @@ export class Writer {
     const indent = Math.max(this.indent, 0);
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak();
     if (this.footIndent === indent) this.putBreak();
-    while (this.column < indent) this.put(' ');
+    if (this.column < indent) {
+      this.parts.push(' '.repeat(indent - this.column));
+      this.column = indent;
+    }
     this.whitespace = true;
     this.footIndent = -1;
   }
 
   writeIndicator(ind: string, needWs: boolean, isWs: boolean, isIndention: boolean): void {
     if (needWs && !this.whitespace) this.put(' ');
-    for (const c of ind) this.put(c);
+    // indicators are ASCII: one column per character
+    this.parts.push(ind);
+    this.column += ind.length;
     this.whitespace = isWs;
     this.indention = this.indention && isIndention;
   }
@@ -217,6 +281,15 @@ export class Writer {
   }
 
   writePlain(value: string, allowBreaks: boolean): void {
+    if (PLAIN_ASCII.test(value)) {
+      // what the loop below does for such text (go-yaml never folds: bestWidth is unlimited)
+      if (value.length > 0 && !this.whitespace) this.put(' ');
+      this.parts.push(value);
+      this.column += value.length;
+      if (value.length > 0) this.whitespace = false;
+      this.indention = false;
+      return;
+    }
     const chars = Array.from(value);
     if (chars.length > 0 && !this.whitespace) this.put(' ');
     let spaces = false;
@@ -244,6 +317,16 @@ export class Writer {
   }
 
   writeSingleQuoted(value: string, allowBreaks: boolean): void {
+    if (PLAIN_ASCII.test(value) && !value.includes("'")) {
+      // what the loop below does for such text
+      this.writeIndicator("'", true, false, false);
+      this.parts.push(value);
+      this.column += value.length;
+      this.writeIndicator("'", false, false, false);
+      this.whitespace = false;
+      this.indention = false;
+      return;
+    }
     const chars = Array.from(value);
     this.writeIndicator("'", true, false, false);
     let spaces = false;
@@ -274,6 +357,16 @@ export class Writer {
   }
 
   writeDoubleQuoted(value: string, allowBreaks: boolean): void {
+    if (PLAIN_ASCII.test(value) && !value.includes('"') && !value.includes('\\')) {
+      // what the loop below does for such text: nothing to escape
+      this.writeIndicator('"', true, false, false);
+      this.parts.push(value);
+      this.column += value.length;
+      this.writeIndicator('"', false, false, false);
+      this.whitespace = false;
+      this.indention = false;
+      return;
+    }
     const chars = Array.from(value);
     const bom = chars[0] === '\ufeff';
     this.writeIndicator('"', true, false, false);
