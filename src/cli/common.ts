@@ -8,6 +8,9 @@ import { describeFailures } from '../keys/datakey.js';
 import { readInputFile, readStdin, writeFileAtomic, writeStdout } from '../io/files.js';
 import { loadProjectConfig, type ProjectConfig } from '../io/config.js';
 import type { FormatName } from '../stores/types.js';
+import { splitList, type DirectSettings } from '../settings.js';
+import { parseEncryptionContext } from '../keymgmt/identity.js';
+import { RULE_FIELDS, type RuleField } from '../tree/select.js';
 
 /** Flags every file command takes. */
 export interface CommonArgs {
@@ -107,4 +110,42 @@ export function indentFor(args: CommonArgs, cfg: ProjectConfig, outFormat: Forma
 export function absoluteName(args: CommonArgs): string | undefined {
   const n = logicalName(args);
   return n ? resolve(process.cwd(), n) : undefined;
+}
+
+/** Recipient and rule flags shared by `encrypt` and `edit` (new files). */
+export interface KeyAndRuleArgs {
+  age?: string | string[];
+  pgp?: string | string[];
+  kms?: string | string[];
+  'encryption-context'?: string;
+  'aws-profile'?: string;
+  'shamir-secret-sharing-threshold'?: number;
+  'mac-only-encrypted'?: boolean;
+  [flag: string]: unknown;
+}
+
+/** The direct settings those flags give, and whether any recipient was named. */
+export function directSettingsFromArgs(args: KeyAndRuleArgs): { direct: DirectSettings; keysGiven: boolean } {
+  const age = splitList(args.age);
+  const pgp = splitList(args.pgp);
+  const kms = splitList(args.kms);
+  const encryptionContext = parseEncryptionContext(args['encryption-context']);
+  const rules: Partial<Record<RuleField, string>> = {};
+  for (const f of RULE_FIELDS) {
+    const v = args[f.replace(/_/g, '-')];
+    if (typeof v === 'string') rules[f] = v;
+  }
+  return {
+    keysGiven: age.length + pgp.length + kms.length > 0,
+    direct: {
+      age,
+      pgp,
+      kms,
+      ...(encryptionContext ? { encryptionContext } : {}),
+      ...(args['aws-profile'] ? { awsProfile: args['aws-profile'] } : {}),
+      rules,
+      ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
+      ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),
+    },
+  };
 }

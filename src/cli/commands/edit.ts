@@ -3,13 +3,9 @@ import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { makeKeyContext } from '../../io/context.js';
 import { editFile } from '../../io/edit.js';
-import { splitList } from '../../settings.js';
-import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { resolveFormat } from '../../stores/index.js';
-import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
-import { absoluteName, indentFor, log, logicalName, projectConfig, type CommonArgs } from '../common.js';
+import { absoluteName, directSettingsFromArgs, indentFor, log, logicalName, projectConfig, type CommonArgs } from '../common.js';
 import { keyOptions, ruleOptions } from '../options.js';
-import { ruleFlag } from './encrypt.js';
 
 export interface EditArgs extends CommonArgs {
   'show-master-keys'?: boolean;
@@ -56,14 +52,9 @@ export async function runEdit(args: EditArgs): Promise<number> {
   const cfg = projectConfig(args);
   const name = logicalName(args)!;
   const format = resolveFormat(args['input-type'], name);
-  const age = splitList(args.age);
-  const pgp = splitList(args.pgp);
-  const kms = splitList(args.kms);
-  const encryptionContext = parseEncryptionContext(args['encryption-context']);
-  const rules: Partial<Record<RuleField, string>> = {};
-  for (const f of RULE_FIELDS) if (typeof args[ruleFlag(f)] === 'string') rules[f] = args[ruleFlag(f)] as string;
+  const { direct, keysGiven } = directSettingsFromArgs(args);
   const { existsSync } = await import('node:fs');
-  const creationRule = existsSync(args.file!) ? undefined : cfg.creationRuleFor(absoluteName(args), { keysGiven: age.length + pgp.length + kms.length > 0 });
+  const creationRule = existsSync(args.file!) ? undefined : cfg.creationRuleFor(absoluteName(args), { keysGiven });
   const indent = indentFor(args, cfg, format);
   const outcome = await editFile({
     path: args.file!,
@@ -72,16 +63,7 @@ export async function runEdit(args: EditArgs): Promise<number> {
     ...(args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {}),
     showMasterKeys: !!args['show-master-keys'],
     ...(indent !== undefined ? { indent } : {}),
-    direct: {
-      age,
-      pgp,
-      kms,
-      ...(encryptionContext ? { encryptionContext } : {}),
-      ...(args['aws-profile'] ? { awsProfile: args['aws-profile'] } : {}),
-      rules,
-      ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
-      ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),
-    },
+    direct,
     ...(creationRule ? { creationRule } : {}),
     keyContext: makeKeyContext(),
     askRetry,

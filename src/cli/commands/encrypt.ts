@@ -3,13 +3,11 @@ import type { Argv } from 'yargs';
 import { encryptBytes } from '../../api.js';
 import { makeKeyContext } from '../../io/context.js';
 import { resolveFormat } from '../../stores/index.js';
-import { splitList } from '../../settings.js';
 import { reencryptPlaintext } from '../../modify.js';
-import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { readInputFile } from '../../io/files.js';
-import { RULE_FIELDS, type RuleField } from '../../tree/select.js';
+import type { RuleField } from '../../tree/select.js';
 import { checkPlaintextGuard } from '../../git/plaintext-guard.js';
-import { absoluteName, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
+import { absoluteName, directSettingsFromArgs, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
 import { fileOptions, keyOptions, ruleOptions } from '../options.js';
 
 export interface EncryptArgs extends CommonArgs {
@@ -57,31 +55,16 @@ export async function runEncrypt(args: EncryptArgs): Promise<number> {
     await writeOutput(args, res.output);
     return 0;
   }
-  const age = splitList(args.age);
-  const pgp = splitList(args.pgp);
-  const kms = splitList(args.kms);
-  const encryptionContext = parseEncryptionContext(args['encryption-context']);
-  const hasKeyFlags = age.length > 0 || pgp.length > 0 || kms.length > 0;
-  const creationRule = cfg.creationRuleFor(absoluteName(args), { keysGiven: hasKeyFlags });
-  const rules: Partial<Record<RuleField, string>> = {};
-  for (const f of RULE_FIELDS) {
-    const v = args[ruleFlag(f)];
-    if (typeof v === 'string') rules[f] = v;
-  }
+  const { direct, keysGiven } = directSettingsFromArgs(args);
+  const creationRule = cfg.creationRuleFor(absoluteName(args), { keysGiven });
+  const rules = direct.rules ?? {};
   if (!args['allow-plaintext']) checkPlaintextGuard(data, inFormat, { name: args.file ?? 'standard input', outputFormat: outFormat, direct: rules, ...(creationRule ? { creationRule } : {}) });
   const indent = indentFor(args, cfg, outFormat);
   const out = await encryptBytes(data, {
     inputType: inFormat,
     outputType: outFormat,
     filename: args.file ?? 'standard input',
-    age,
-    pgp,
-    kms,
-    ...(encryptionContext ? { encryptionContext } : {}),
-    ...(args['aws-profile'] ? { awsProfile: args['aws-profile'] } : {}),
-    rules,
-    ...(args['mac-only-encrypted'] !== undefined ? { macOnlyEncrypted: args['mac-only-encrypted'] } : {}),
-    ...(args['shamir-secret-sharing-threshold'] !== undefined ? { shamirThreshold: args['shamir-secret-sharing-threshold'] } : {}),
+    ...direct,
     ...(creationRule ? { creationRule } : {}),
     ...(indent !== undefined ? { indent } : {}),
     keyContext: ctx,
