@@ -84,7 +84,8 @@ function verifyMac(md: Metadata, computed: string, cipher: ValueCipher, fileName
   const ad = lastModifiedAd(md.lastModified) ?? md.lastModified;
   let stored: string;
   try {
-    const { plain } = cipher.decrypt(md.mac, ad);
+    // the data key's batch cipher is already set up; value by value for the exact error
+    const { plain } = cipher.decryptMany([md.mac], [ad])[0] ?? cipher.decrypt(md.mac, ad);
     stored = Buffer.from(plain).toString('utf8');
   } catch {
     throw new MacError(`${fileName}: the MAC could not be decrypted (the MAC or lastmodified was changed, or the file was tampered with)`);

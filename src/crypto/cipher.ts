@@ -53,6 +53,9 @@ const CANONICAL_RE = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/]+={0,2}),iv:([A-Za-z0-
 
 const EMPTY = new Uint8Array(0);
 
+/** Below this many values, one cipher object per value is cheaper than setting up a batch. */
+const BATCH_MIN = 32;
+
 /** The number of `=` at the end of a base64 text. */
 const padding = (s: string): number => (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
 
@@ -132,11 +135,23 @@ export class ValueCipher {
   /**
    * Decrypts many `ENC[...]` texts at once (`ads[i]` is the additional data of `texts[i]`):
    * the same results as {@link decrypt}, several times faster for many small values. An entry
-   * is undefined where {@link decrypt} would throw; call it for that value to get the error.
+   * is undefined where it was not decrypted here (what {@link decrypt} rejects, or an unusual
+   * layout); call {@link decrypt} for that value to get its result or error.
    */
   decryptMany(texts: readonly string[], ads: readonly string[]): Array<{ type: TypeTag; plain: Uint8Array } | undefined> {
     const n = texts.length;
     const out: Array<{ type: TypeTag; plain: Uint8Array } | undefined> = new Array(n).fill(undefined);
+    if (n < BATCH_MIN) {
+      // setting up the batch costs more than a few values one by one
+      for (let k = 0; k < n; k++) {
+        try {
+          out[k] = this.decrypt(texts[k]!, ads[k]!);
+        } catch {
+          // left to the caller
+        }
+      }
+      return out;
+    }
     // the well-formed values, their fields as text
     const idx: number[] = [];
     const fields: string[] = [];
@@ -203,7 +218,7 @@ export class ValueCipher {
    * the IVs are drawn in order, one {@link encrypt} at a time).
    */
   encryptMany(values: ReadonlyArray<{ plain: Uint8Array; type: TypeTag; ad: string }>): string[] {
-    if (!this.ownIvs) return values.map((v) => this.encrypt(v.plain, v.type, v.ad));
+    if (!this.ownIvs || values.length < BATCH_MIN) return values.map((v) => this.encrypt(v.plain, v.type, v.ad));
     this.flushPending();
     const known = this.stash.size > 0;
     const out: string[] = new Array(values.length);
