@@ -1,7 +1,7 @@
 /**
  * The real outside world for key kinds: process environment, files, child processes, clock.
  */
-import { readFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KeyContext, RunOptions, RunResult } from '../keys/types.js';
@@ -80,15 +80,16 @@ export function makeKeyContext(opts: ContextOptions = {}): KeyContext {
     hostname: opts.hostname ?? (() => hostname()),
     cache: new Map(),
     run: (cmd, args, o) => runProgram(cmd, args, env, o),
-    readFile(path: string) {
-      // node:fs callbacks: node:fs/promises is slower to load than a small command's whole work
-      return new Promise<Uint8Array | undefined>((resolve, reject) => {
-        readFile(path, (e, data) => {
-          if (!e) resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-          else if (e.code === 'ENOENT') resolve(undefined);
-          else reject(e);
-        });
-      });
+    async readFile(path: string) {
+      // Key files are small: read at once, without the round trips of asynchronous reads (or
+      // loading node:fs/promises), which cost more than a small command's whole work.
+      try {
+        const data = readFileSync(path);
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
     },
   };
 }

@@ -148,10 +148,23 @@ function chachaSeal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array): Buff
   return Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
 }
 
+/** Imported identities, by their text (a run that decrypts many files imports each once). */
+const imported = new Map<string, { key: KeyObject; pub: Buffer } | null>();
+
+function identityKey(id: unknown): { key: KeyObject; pub: Buffer } | undefined {
+  if (typeof id !== 'string' || !id.startsWith('AGE-SECRET-KEY-1')) return undefined;
+  let k = imported.get(id);
+  if (k === undefined) {
+    const scalar = ageIdentityBytes(id);
+    k = scalar ? x25519Private(scalar) : null;
+    imported.set(id, k);
+  }
+  return k ?? undefined;
+}
+
 /** The file key from the first X25519 stanza one of the identities opens. */
-function unwrap(stanzas: Stanza[], scalars: Uint8Array[]): Buffer | undefined {
-  for (const scalar of scalars) {
-    const { key: priv, pub: recipient } = x25519Private(scalar);
+function unwrap(stanzas: Stanza[], keys: Array<{ key: KeyObject; pub: Buffer }>): Buffer | undefined {
+  for (const { key: priv, pub: recipient } of keys) {
     for (const s of stanzas) {
       if (s.args[0] !== 'X25519') continue;
       if (s.args.length !== 2 || s.body.length !== 32) return undefined;
@@ -174,16 +187,16 @@ function unwrap(stanzas: Stanza[], scalars: Uint8Array[]): Buffer | undefined {
  */
 export function nativeAgeDecrypt(armored: string, identities: readonly unknown[]): Uint8Array | undefined {
   try {
-    const scalars: Uint8Array[] = [];
+    const keys: Array<{ key: KeyObject; pub: Buffer }> = [];
     for (const id of identities) {
-      const b = typeof id === 'string' && id.startsWith('AGE-SECRET-KEY-1') ? ageIdentityBytes(id) : undefined;
-      if (!b) return undefined;
-      scalars.push(b);
+      const k = identityKey(id);
+      if (!k) return undefined;
+      keys.push(k);
     }
     const file = dearmor(armored);
     const h = file && parseHeader(file);
     if (!h) return undefined;
-    const fileKey = unwrap(h.stanzas, scalars);
+    const fileKey = unwrap(h.stanzas, keys);
     if (!fileKey) return undefined;
     const mac = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(h.noMac).digest();
     if (!timingSafeEqual(mac, h.mac)) return undefined;
