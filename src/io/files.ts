@@ -4,7 +4,7 @@
  * leaves the old file or the new one, never a torn one.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, readFileSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, statSync, unlinkSync, write, writeSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
 
@@ -31,7 +31,7 @@ export async function readStdin(): Promise<Uint8Array> {
 export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): void {
   let mode = defaultMode;
   try {
-    mode = statSync(path).mode & 0o7777;
+    mode = (statSync(path, { throwIfNoEntry: false })?.mode ?? mode) & 0o7777;
   } catch {
     /* new file */
   }
@@ -54,6 +54,66 @@ export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o
     }
     throw new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
   }
+}
+
+/** A file written and flushed under a temporary name, waiting to be renamed into place. */
+export interface StagedFile {
+  /** Renames it into place (throws as {@link writeFileAtomic} does). */
+  commit(): void;
+  /** Removes the temporary file. */
+  discard(): void;
+}
+
+/** node:fs callbacks as promises (node:fs/promises costs more to load than a small command's work). */
+const call = <T>(fn: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((e, v) => (e ? reject(e) : resolve(v))));
+
+/**
+ * {@link writeFileAtomic} in two steps: the temporary file is written and flushed
+ * asynchronously (so that many files can be flushed at once), and renamed over `path` only
+ * when {@link StagedFile.commit} is called. Failures are the same {@link SopsError}s.
+ */
+export async function stageFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): Promise<StagedFile> {
+  let mode = defaultMode;
+  try {
+    mode = (statSync(path, { throwIfNoEntry: false })?.mode ?? mode) & 0o7777;
+  } catch {
+    /* new file */
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.tsops-${randomBytes(6).toString('hex')}.tmp`);
+  const fail = (e: unknown): SopsError =>
+    new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
+  const discard = (): void => {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+  };
+  try {
+    const fd = await call<number>((cb) => open(tmp, 'wx', mode, cb));
+    try {
+      let off = 0;
+      while (off < data.length) off += await call<number>((cb) => write(fd, data, off, data.length - off, null, cb));
+      await call<void>((cb) => fsync(fd, (e) => cb(e, undefined)));
+    } finally {
+      await call<void>((cb) => close(fd, (e) => cb(e ?? null, undefined)));
+    }
+  } catch (e) {
+    discard();
+    throw fail(e);
+  }
+  return {
+    commit() {
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        discard();
+        throw fail(e);
+      }
+    },
+    discard,
+  };
 }
 
 let stdoutStream = false;

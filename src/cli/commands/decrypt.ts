@@ -5,7 +5,7 @@ import { ExitCode, SopsError } from '../../errors.js';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { makeKeyContext } from '../../io/context.js';
-import { readInputFile, writeFileAtomic } from '../../io/files.js';
+import { readInputFile, stageFileAtomic, type StagedFile } from '../../io/files.js';
 import { resolveFormat, storeFor } from '../../stores/index.js';
 import { getAtPath, parseTreePath } from '../../tree/path.js';
 import { checkOutputFlags, indentFor, logicalName, projectConfig, readInput, warn, writeOutput, type CommonArgs } from '../common.js';
@@ -28,7 +28,15 @@ export function decryptOptions<T>(y: Argv<T>) {
     .option('decryption-order', { type: 'string', describe: 'key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)', default: process.env.SOPS_DECRYPTION_ORDER, defaultDescription: 'age,pgp' });
 }
 
-/** `decrypt --output-dir DIR FILE...`: many files in one process, sharing the loaded keys. */
+/** How many decrypted files may be waiting for their disk flush at once. */
+const FLUSH_WINDOW = 16;
+
+/**
+ * `decrypt --output-dir DIR FILE...`: many files in one process, sharing the loaded keys. Each
+ * output is flushed to disk while the next files are decrypted, and renamed into place in the
+ * order of the arguments; a failure leaves the files before it written and none after it, as
+ * if they had been written one by one.
+ */
 async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
   const files = [args.file, ...(args.more ?? [])].filter((f): f is string => !!f);
   if (files.length === 0) throw new SopsError('--output-dir needs at least one file', ExitCode.NoFileSpecified);
@@ -38,20 +46,44 @@ async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
   const cfg = projectConfig(args);
   const ctx = makeKeyContext();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (const file of files) {
-    const inFormat = resolveFormat(args['input-type'], file);
-    const outStore = storeFor(args['output-type'] ? resolveFormat(args['output-type'], file) : inFormat);
-    const indent = indentFor(args, cfg, outStore.name);
-    const res = await decryptTree(readInputFile(file), {
-      inputType: inFormat,
-      filename: file,
-      ignoreMac: !!args['ignore-mac'],
-      ...(args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {}),
-      keyContext: ctx,
-    });
-    for (const w of res.warnings) warn(w);
-    writeFileAtomic(join(dir, basename(file)), outStore.emit({ documents: res.documents }, indent !== undefined ? { indent } : {}));
+  const staged: Array<Promise<StagedFile>> = [];
+  /** Renames the staged files in order; the first failure wins and the files after it are discarded. */
+  const commitAll = async (): Promise<void> => {
+    let failure: unknown;
+    for (const p of staged) {
+      try {
+        const f = await p;
+        if (failure === undefined) f.commit();
+        else f.discard();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
+  try {
+    for (const file of files) {
+      const inFormat = resolveFormat(args['input-type'], file);
+      const outStore = storeFor(args['output-type'] ? resolveFormat(args['output-type'], file) : inFormat);
+      const indent = indentFor(args, cfg, outStore.name);
+      const res = await decryptTree(readInputFile(file), {
+        inputType: inFormat,
+        filename: file,
+        ignoreMac: !!args['ignore-mac'],
+        ...(args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {}),
+        keyContext: ctx,
+      });
+      for (const w of res.warnings) warn(w);
+      if (staged.length >= FLUSH_WINDOW) await staged[staged.length - FLUSH_WINDOW]!.catch(() => undefined);
+      const p = stageFileAtomic(join(dir, basename(file)), outStore.emit({ documents: res.documents }, indent !== undefined ? { indent } : {}));
+      p.catch(() => undefined); // reported by commitAll, in order
+      staged.push(p);
+    }
+  } catch (e) {
+    await commitAll();
+    throw e;
   }
+  await commitAll();
   return 0;
 }
 
