@@ -17,6 +17,9 @@ export function formatGoFloat(x: number): string {
   if (x === Infinity) return '+Inf';
   if (x === -Infinity) return '-Inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  // where JS writes fixed notation it writes the same shortest digits
+  const abs = Math.abs(x);
+  if (abs >= 1e-6 && abs < 1e21) return String(x);
   const sign = x < 0 ? '-' : '';
   const [mant, expText] = Math.abs(x).toExponential().split('e');
   const digits = mant!.replace('.', '');

@@ -248,18 +248,24 @@ export function byteStringToBytes(s: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** ASCII text is its own UTF-8 byte string (and the other way round). */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** A JS string as the byte string of its UTF-8 encoding. */
 export function textToByteString(s: string): string {
+  if (ASCII.test(s)) return s;
   return bytesToByteString(utf8Encoder.encode(s));
 }
 
 /** Decodes a byte string as UTF-8 for keys and comments (invalid bytes become U+FFFD). */
 export function byteStringToText(s: string): string {
+  if (ASCII.test(s)) return s;
   return utf8Lossy.decode(byteStringToBytes(s));
 }
 
 /** A value as a leaf: a string when it is valid UTF-8, raw bytes otherwise. */
 export function byteStringToLeaf(s: string): StrLeaf | BytesLeaf {
+  if (ASCII.test(s)) return str(s);
   const b = byteStringToBytes(s);
   try {
     return str(utf8Fatal.decode(b));

@@ -256,6 +256,15 @@ class JsonParser {
   private string(): string {
     const s = this.s;
     this.pos++; // opening quote
+    // the common case: no escapes and no control characters before the closing quote
+    const close = s.indexOf('"', this.pos);
+    if (close >= 0) {
+      const text = s.slice(this.pos, close);
+      if (!PLAIN_STRING_BREAKERS.test(text)) {
+        this.pos = close + 1;
+        return text;
+      }
+    }
     let out = '';
     let chunk = this.pos;
     for (;;) {
@@ -323,6 +332,9 @@ function describeScalar(v: Node): [string, string] {
       return ['<nil>', '<nil>'];
   }
 }
+
+/** What the plain-string shortcut of JsonParser.string leaves to the full loop. */
+const PLAIN_STRING_BREAKERS = /[\\\x00-\x1f]/;
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 

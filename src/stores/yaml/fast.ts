@@ -24,6 +24,9 @@ const INDICATORS = new Set(['?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!
 
 const METADATA_KEY = 'sops';
 
+/** First characters of plain scalars that may resolve to something other than a string (resolve.ts `hint`). */
+const MAY_RESOLVE = new Set(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '-', '.', 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~']);
+
 interface Frame {
   kind: 'map' | 'seq';
   /** Column of its keys or dashes. */
@@ -251,7 +254,7 @@ class Reader {
       }
       key = s.slice(0, end);
       if (!plainOk(key) || key.charCodeAt(key.length - 1) === 32 || key.includes(':') || key.includes('#') || key.length > 1000 || key === '<<') throw GIVE_UP;
-      if (resolvePlain(key).tag !== 'str') throw GIVE_UP;
+      if (MAY_RESOLVE.has(key[0]!) && resolvePlain(key).tag !== 'str') throw GIVE_UP;
     }
     const after = s.slice(end + 1);
     if (after !== '' && after.charCodeAt(0) !== 32) return undefined;
@@ -272,6 +275,7 @@ class Reader {
     if (s === '{}') return map([]);
     if (s === '|' || s === '|-') return str(this.block(indent, s === '|'));
     if (!plainOk(s) || s.includes(' #') || s.includes(': ') || s.charCodeAt(s.length - 1) === 58) throw GIVE_UP;
+    if (!MAY_RESOLVE.has(c)) return str(s);
     const r = resolvePlain(s, true);
     if (r.tag === 'uint') throw GIVE_UP;
     if (r.tag === 'timestamp' && lenient) return str(s);

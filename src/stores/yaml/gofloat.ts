@@ -16,6 +16,9 @@ export function goFormatFloatG(f: number): string {
   if (f === -Infinity) return '-Inf';
   const sign = f < 0 || Object.is(f, -0) ? '-' : '';
   if (f === 0) return sign + '0';
+  // %f range (decimal exponent -4 to 5): JS writes the same shortest digits the same way
+  const abs = Math.abs(f);
+  if (abs >= 1e-4 && abs < 1e6) return String(f);
   const { digits, exp } = shortestDigits(f);
   if (exp < -4 || exp >= 6) {
     // %e: d[.ddd]e±dd

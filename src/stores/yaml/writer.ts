@@ -185,7 +185,7 @@ const ESCAPES: Record<number, string> = {
 
 /** The output buffer plus the layout state go-yaml keeps while writing. */
 export class Writer {
-  private parts: string[] = [];
+  private out = '';
   column = 0;
   whitespace = true;
   indention = true;
@@ -197,16 +197,16 @@ export class Writer {
   constructor(readonly bestIndent: number) {}
 
   text(): string {
-    return this.parts.join('');
+    return this.out;
   }
 
   put(c: string): void {
-    this.parts.push(c);
+    this.out += c;
     this.column++;
   }
 
   putBreak(): void {
-    this.parts.push('\n');
+    this.out += '\n';
     this.column = 0;
     this.indention = true;
   }
@@ -217,7 +217,7 @@ export class Writer {
       this.putBreak();
       return;
     }
-    this.parts.push(c);
+    this.out += c;
     this.column = 0;
     this.indention = true;
   }
@@ -227,7 +227,7 @@ export class Writer {
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak();
     if (this.footIndent === indent) this.putBreak();
     if (this.column < indent) {
-      this.parts.push(' '.repeat(indent - this.column));
+      this.out += ' '.repeat(indent - this.column);
       this.column = indent;
     }
     this.whitespace = true;
@@ -237,7 +237,7 @@ export class Writer {
   writeIndicator(ind: string, needWs: boolean, isWs: boolean, isIndention: boolean): void {
     if (needWs && !this.whitespace) this.put(' ');
     // indicators are ASCII: one column per character
-    this.parts.push(ind);
+    this.out += ind;
     this.column += ind.length;
     this.whitespace = isWs;
     this.indention = this.indention && isIndention;
@@ -284,7 +284,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value)) {
       // what the loop below does for such text (go-yaml never folds: bestWidth is unlimited)
       if (value.length > 0 && !this.whitespace) this.put(' ');
-      this.parts.push(value);
+      this.out += value;
       this.column += value.length;
       if (value.length > 0) this.whitespace = false;
       this.indention = false;
@@ -320,7 +320,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value) && !value.includes("'")) {
       // what the loop below does for such text
       this.writeIndicator("'", true, false, false);
-      this.parts.push(value);
+      this.out += value;
       this.column += value.length;
       this.writeIndicator("'", false, false, false);
       this.whitespace = false;
@@ -360,7 +360,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value) && !value.includes('"') && !value.includes('\\')) {
       // what the loop below does for such text: nothing to escape
       this.writeIndicator('"', true, false, false);
-      this.parts.push(value);
+      this.out += value;
       this.column += value.length;
       this.writeIndicator('"', false, false, false);
       this.whitespace = false;
