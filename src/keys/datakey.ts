@@ -76,6 +76,7 @@ async function decryptGroup(group: readonly MasterKey[], gi: number | undefined,
   for (const k of sortedForDecryption(group, order)) {
     try {
       const part = await k.decrypt(ctx);
+      if (!(part instanceof Uint8Array)) throw new KeyUnavailableError('the key returned no data key');
       if (part.length === 0) throw new KeyUnavailableError('the key returned an empty data key');
       if (part.length !== expected) {
         // a wrong length means a wrong or damaged answer: the next key may still give the right one

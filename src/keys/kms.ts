@@ -235,6 +235,9 @@ export function describeAwsError(e: unknown, secrets: readonly string[] = []): s
 function adviceFor(e: unknown, key: KmsMasterKey, op: 'encrypt' | 'decrypt'): string {
   const err = (e ?? {}) as { name?: string; code?: string };
   const who = key.role ? `role ${key.role}` : key.awsProfile ? `profile ${key.awsProfile}` : 'the AWS credentials in use';
+  if (/^(ECONNRESET|EPIPE)$/.test(err.code ?? '')) {
+    return 'the AWS endpoint dropped the connection; check the network, AWS_ENDPOINT_URL_KMS and any proxy in between, or try again later';
+  }
   switch (err.name) {
     case 'AccessDeniedException':
     case 'AccessDenied':
@@ -365,7 +368,7 @@ export class KmsMasterKey implements MasterKey {
         hint: 'check the key ARN, the AWS credentials (AWS_PROFILE, aws_profile, role) and AWS_ENDPOINT_URL_KMS',
       });
     }
-    if (!blob?.length) throw new SopsError(`AWS KMS returned no ciphertext for ${this.arn}`, ExitCode.Generic);
+    if (!(blob instanceof Uint8Array) || !blob.length) throw new SopsError(`AWS KMS returned no ciphertext for ${this.arn}`, ExitCode.Generic);
     this.enc = Buffer.from(blob).toString('base64');
   }
 
@@ -379,6 +382,7 @@ export class KmsMasterKey implements MasterKey {
         return out.Plaintext;
       });
       if (!plain) throw new KeyUnavailableError(`AWS KMS returned no plaintext for ${this.arn}`);
+      if (!(plain instanceof Uint8Array)) throw new KeyUnavailableError(`AWS KMS returned a plaintext for ${this.arn} that is not base64 data`);
       return plain;
     } catch (e) {
       if (e instanceof KeyUnavailableError) throw e;
