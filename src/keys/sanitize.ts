@@ -11,8 +11,12 @@ export const MAX_OUTSIDE_TEXT = 300;
  * sequence gets through), runs of spaces collapse, and the text is cut to `max` characters.
  */
 export function printableLine(text: string, max = MAX_OUTSIDE_TEXT): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  const clean = text
+    // whole escape sequences first (colours, cursor moves, window titles), then single characters
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/ {2,}/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max)}... (cut)` : clean;
 }
 
