@@ -23,6 +23,9 @@ export function userConfigDir(env: Record<string, string | undefined>, home: str
   return join(home, '.config');
 }
 
+/** How long the pipes of a program that exited are still read (output a child left behind). */
+const EXIT_GRACE_MS = 1_000;
+
 /** Runs a program with optional stdin; never throws for a failing program. */
 export async function runProgram(cmd: string, args: string[], baseEnv: Record<string, string | undefined>, opts: RunOptions = {}): Promise<RunResult> {
   // loaded on first use: most runs start no program
@@ -52,6 +55,15 @@ export async function runProgram(cmd: string, args: string[], baseEnv: Record<st
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
       spawnError = e.code === 'ENOENT' ? `${cmd}: not found` : e.message;
+    });
+    // A program that exits (or is killed) may leave a child behind that holds stdout or stderr
+    // open (`sh -c 'sleep 1000 & ...'`): stop waiting for the pipes a moment after the exit.
+    child.on('exit', () => {
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, timedOut ? 0 : EXIT_GRACE_MS);
+      grace.unref();
     });
     child.stdin.on('error', () => {});
     child.on('close', (code) => {

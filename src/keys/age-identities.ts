@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Identity } from 'age-encryption';
 import { ageIdentityBytes } from './bech32.js';
 import type { KeyContext } from './types.js';
+import { DEFAULT_KEY_CMD_TIMEOUT_MS, envTimeoutMs, KEY_CMD_TIMEOUT_ENV } from './limits.js';
+import { outsideText } from './sanitize.js';
 import { parseSshPrivateKey, parseSshPublicKey, passphraseProtectedIdentity } from './age-ssh.js';
 
 /** An identity string (`AGE-SECRET-KEY-1...`, `AGE-SECRET-KEY-PQ-1...`) or an Identity object. */
@@ -160,8 +162,9 @@ async function readSource(ctx: KeyContext, order: number, label: string, path: s
 
 /** Runs a key command; returns its stdout or a failed SourceResult. */
 async function runCommand(ctx: KeyContext, order: number, name: string, cmd: string, recipient: string): Promise<Uint8Array | SourceResult> {
-  const label = `${name}=${cmd}`;
-  const fail = (why: string): SourceResult => ({ order, label, status: 'failed', identities: [], last: [], problems: [`${name} \`${cmd}\` ${why}`] });
+  const shown = outsideText(cmd, [], 200);
+  const label = `${name}=${shown}`;
+  const fail = (why: string): SourceResult => ({ order, label, status: 'failed', identities: [], last: [], problems: [`${name} \`${shown}\` ${why}`] });
   let argv: string[];
   try {
     argv = splitCommandLine(cmd);
@@ -169,11 +172,22 @@ async function runCommand(ctx: KeyContext, order: number, name: string, cmd: str
     return fail(`could not be parsed: ${errMsg(e)}`);
   }
   if (argv.length === 0) return fail('is empty');
-  const res = await ctx.run(argv[0]!, argv.slice(1), { env: { SOPS_AGE_RECIPIENT: recipient } });
-  if (res.spawnError) return fail(`could not be started: ${res.spawnError}`);
+  let timeoutMs: number;
+  try {
+    timeoutMs = envTimeoutMs(ctx.env, KEY_CMD_TIMEOUT_ENV, DEFAULT_KEY_CMD_TIMEOUT_MS);
+  } catch (e) {
+    return fail(`was not run: ${errMsg(e)}`);
+  }
+  const started = Date.now();
+  const res = await ctx.run(argv[0]!, argv.slice(1), { env: { SOPS_AGE_RECIPIENT: recipient }, timeoutMs });
+  if (res.spawnError) return fail(`could not be started: ${outsideText(res.spawnError)}`);
   if (res.code !== 0) {
-    const err = res.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 300);
-    return fail(`${res.code === null ? 'was killed' : `exited with code ${res.code}`}${err ? `: ${err}` : ''}`);
+    // the command's own words, without anything that looks like key material
+    const err = outsideText(res.stderr.replace(/\n[^\n]*timed out after \d+ ms$/, '').trim().split('\n').slice(-3).join(' '));
+    const how = res.code !== null ? `exited with code ${res.code}`
+      : Date.now() - started >= timeoutMs ? `did not finish within ${timeoutMs} ms and was stopped (${KEY_CMD_TIMEOUT_ENV} sets the time allowed)`
+        : 'was killed';
+    return fail(`${how}${err ? `: ${err}` : ''}`);
   }
   return res.stdout;
 }
@@ -251,11 +265,11 @@ async function loadForRecipient(ctx: KeyContext, recipient: string): Promise<Sou
   const out: SourceResult[] = [];
   if (set(env.SOPS_AGE_KEY_CMD)) {
     const r = await runCommand(ctx, 2, 'SOPS_AGE_KEY_CMD', env.SOPS_AGE_KEY_CMD, recipient);
-    out.push(r instanceof Uint8Array ? fromKeysText(2, `SOPS_AGE_KEY_CMD=${env.SOPS_AGE_KEY_CMD}`, r, false) : r);
+    out.push(r instanceof Uint8Array ? fromKeysText(2, `SOPS_AGE_KEY_CMD=${outsideText(env.SOPS_AGE_KEY_CMD, [], 200)}`, r, false) : r);
   }
   if (set(env.SOPS_AGE_SSH_PRIVATE_KEY_CMD)) {
     const r = await runCommand(ctx, 5, 'SOPS_AGE_SSH_PRIVATE_KEY_CMD', env.SOPS_AGE_SSH_PRIVATE_KEY_CMD, recipient);
-    out.push(r instanceof Uint8Array ? fromSshKey(5, `SOPS_AGE_SSH_PRIVATE_KEY_CMD=${env.SOPS_AGE_SSH_PRIVATE_KEY_CMD}`, r) : r);
+    out.push(r instanceof Uint8Array ? fromSshKey(5, `SOPS_AGE_SSH_PRIVATE_KEY_CMD=${outsideText(env.SOPS_AGE_SSH_PRIVATE_KEY_CMD, [], 200)}`, r) : r);
   }
   return out;
 }

@@ -56,14 +56,32 @@ export async function wrapDataKey(dataKey: Uint8Array, groups: readonly MasterKe
     }
     parts = split(dataKey, groups.length, Math.max(t, 2));
   }
-  await Promise.all(groups.flatMap((g, i) => g.map((k) => k.encrypt(parts[i]!, ctx))));
+  const results = await Promise.allSettled(groups.flatMap((g, i) => g.map((k) => k.encrypt(parts[i]!, ctx))));
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    // as sops: every key that failed is reported, not only the first
+    const first = errors.find((e): e is SopsError => e instanceof SopsError);
+    const messages = errors.map((e) => (e instanceof Error ? e.message : String(e)));
+    throw Object.assign(
+      new SopsError(`could not encrypt the data key with ${errors.length} of its master keys`, first?.exitCode ?? ExitCode.Generic, first?.hint ? { hint: first.hint } : {}),
+      { problems: messages },
+    );
+  }
 }
 
 async function decryptGroup(group: readonly MasterKey[], gi: number | undefined, order: readonly string[], ctx: KeyContext, failures: KeyFailure[]): Promise<Uint8Array | undefined> {
+  // one group holds the whole data key (32 bytes); several hold Shamir shares (33 bytes)
+  const expected = gi === undefined ? 32 : 33;
   for (const k of sortedForDecryption(group, order)) {
     try {
       const part = await k.decrypt(ctx);
+      if (!(part instanceof Uint8Array)) throw new KeyUnavailableError('the key returned no data key');
       if (part.length === 0) throw new KeyUnavailableError('the key returned an empty data key');
+      if (part.length !== expected) {
+        // a wrong length means a wrong or damaged answer: the next key may still give the right one
+        throw new KeyUnavailableError(`the key returned ${part.length} bytes where a ${expected}-byte ${gi === undefined ? 'data key' : 'key share'} was expected (damaged enc field or a wrong answer from the key service)`);
+      }
       return part;
     } catch (e) {
       const reason = e instanceof KeyUnavailableError || e instanceof SopsError ? e.message : `unexpected error: ${(e as Error)?.message ?? e}`;
@@ -85,7 +103,7 @@ export async function unwrapDataKey(groups: readonly MasterKey[][], threshold: n
     const p = await decryptGroup(groups[i]!, multi ? i : undefined, order, ctx, failures);
     if (p) parts.push(p);
   }
-  const hint = 'make an identity for one of these recipients available (e.g. SOPS_AGE_KEY_FILE, or import the PGP secret key into GnuPG)';
+  const hint = hintFor(failures);
   if (!multi) {
     if (parts.length !== 1) throw new DataKeyError(`could not decrypt the data key of ${fileName} with any of its master keys`, failures, { hint });
     checkLength(parts[0]!, fileName);
@@ -109,6 +127,20 @@ function checkLength(key: Uint8Array, fileName: string): void {
   if (key.length !== 32) {
     throw new DataKeyError(`the data key of ${fileName} is ${key.length} bytes long, expected 32`, []);
   }
+}
+
+const KIND_ADVICE: Record<string, string> = {
+  age: 'make the age identity available (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY or SOPS_AGE_KEY_CMD)',
+  pgp: 'import the PGP secret key into GnuPG (gpg --import) and check that gpg and gpg-agent work',
+  kms: 'check the AWS credentials and that AWS KMS is reachable (AWS_ENDPOINT_URL_KMS)',
+};
+
+/** What to do, for the kinds of key that failed (one clause per kind, in the order tried). */
+export function hintFor(failures: readonly KeyFailure[]): string {
+  const kinds = [...new Set(failures.map((f) => f.type))];
+  const advice = kinds.map((k) => KIND_ADVICE[k]).filter((a): a is string => a !== undefined);
+  if (advice.length === 0) return 'make the secret part of one of these master keys available';
+  return `fix one of the keys above: ${advice.join('; or ')}`;
 }
 
 /** The report lines for a {@link DataKeyError}: one per key tried. */

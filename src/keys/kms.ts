@@ -24,6 +24,8 @@ import type { STSClientConfig } from '@aws-sdk/client-sts';
 import { ExitCode, SopsError } from '../errors.js';
 import { clone, entry, getEntry, map, nul, str, type Entry, type MapNode, type Node } from '../tree/types.js';
 import { importPackage } from '../packages.js';
+import { dataKeySpellings, outsideText } from './sanitize.js';
+import { envBound, KMS_ATTEMPTS_ENV, KMS_TIMEOUT_ENV } from './limits.js';
 import { formatCreatedAt, parseCreatedAt } from './pgp.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RecipientOptions } from './types.js';
 
@@ -189,6 +191,22 @@ function baseSetup(ctx: KeyContext, region: string, awsProfile: string): CallSet
   return { region, secrets };
 }
 
+/**
+ * The bounds of one AWS call: the kind's options, overridden by {@link KMS_TIMEOUT_ENV} (time
+ * for one HTTP request, and at most that to connect) and {@link KMS_ATTEMPTS_ENV}.
+ */
+export function effectiveKmsOptions(base: Required<KmsKindOptions>, env: KeyContext['env']): Required<KmsKindOptions> {
+  const out = { ...base };
+  const timeout = envBound(env, KMS_TIMEOUT_ENV, 3_600_000);
+  if (timeout !== undefined) {
+    out.requestTimeoutMs = timeout;
+    out.connectionTimeoutMs = Math.min(base.connectionTimeoutMs, timeout);
+  }
+  const attempts = envBound(env, KMS_ATTEMPTS_ENV, 10);
+  if (attempts !== undefined) out.maxAttempts = attempts;
+  return out;
+}
+
 /** One line naming an AWS failure: error code, message, HTTP status and attempts. No secrets. */
 export function describeAwsError(e: unknown, secrets: readonly string[] = []): string {
   const err = (e ?? {}) as { name?: string; code?: string; message?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number; attempts?: number } };
@@ -206,15 +224,20 @@ export function describeAwsError(e: unknown, secrets: readonly string[] = []): s
   const extra: string[] = [];
   if (err.$metadata?.httpStatusCode) extra.push(`HTTP ${err.$metadata.httpStatusCode}`);
   if (err.$metadata?.attempts) extra.push(`${err.$metadata.attempts} attempt${err.$metadata.attempts === 1 ? '' : 's'}`);
+  // redact before cutting, so that a cut cannot split a secret into an unrecognized prefix
+  message = outsideText(message, secrets);
+  head = outsideText(head, secrets, 80);
   let out = [head, message.replace(/\.$/, '')].filter(Boolean).join(': ') || 'unknown error';
   if (extra.length) out += ` (${extra.join(', ')})`;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
   return out;
 }
 
 function adviceFor(e: unknown, key: KmsMasterKey, op: 'encrypt' | 'decrypt'): string {
   const err = (e ?? {}) as { name?: string; code?: string };
   const who = key.role ? `role ${key.role}` : key.awsProfile ? `profile ${key.awsProfile}` : 'the AWS credentials in use';
+  if (/^(ECONNRESET|EPIPE)$/.test(err.code ?? '')) {
+    return 'the AWS endpoint dropped the connection; check the network, AWS_ENDPOINT_URL_KMS and any proxy in between, or try again later';
+  }
   switch (err.name) {
     case 'AccessDeniedException':
     case 'AccessDenied':
@@ -230,9 +253,17 @@ function adviceFor(e: unknown, key: KmsMasterKey, op: 'encrypt' | 'decrypt'): st
         ? `the AWS profile ${JSON.stringify(key.awsProfile)} was not found or has no usable credentials (shared files: AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/config and ~/.aws/credentials)`
         : 'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or give the key an aws_profile';
     case 'TimeoutError':
-      return 'the AWS endpoint did not answer in time; check the network, AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_STS';
+      return `the AWS endpoint did not answer in time; check the network, AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_STS (${KMS_TIMEOUT_ENV} sets the time allowed per request)`;
+    case 'KMSInternalException':
+    case 'DependencyTimeoutException':
+    case 'KMSInvalidStateException':
+      return 'AWS KMS could not serve the request; try again later, or check the state of the key';
     default:
       break;
+  }
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if ((e as { name?: string })?.name === 'SyntaxError' || (status !== undefined && status >= 500 && !err.name?.endsWith('Exception'))) {
+    return 'the endpoint did not answer as AWS KMS does; check AWS_ENDPOINT_URL_KMS and any proxy in between, or try again later';
   }
   if (/^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE)$/.test(err.code ?? '')) {
     return 'the AWS endpoint could not be reached; check the network, AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL_STS';
@@ -281,13 +312,15 @@ export class KmsMasterKey implements MasterKey {
   }
 
   /** Runs one KMS command with a fresh client (after AssumeRole when a role is set). */
-  private async withKms<T>(ctx: KeyContext, call: (sdk: KmsSdk, client: InstanceType<KmsSdk['KMSClient']>) => Promise<T>): Promise<T> {
+  private async withKms<T>(ctx: KeyContext, call: (sdk: KmsSdk, client: InstanceType<KmsSdk['KMSClient']>) => Promise<T>, secrets: readonly string[] = []): Promise<T> {
     const region = kmsArnRegion(this.arn);
     if (region === undefined) throw Object.assign(new Error(`no valid ARN found in '${this.arn}'`), { name: 'InvalidArn' });
+    const opts = effectiveKmsOptions(this.opts, ctx.env);
     const setup = baseSetup(ctx, region, this.awsProfile);
+    setup.secrets.push(...secrets);
     if (this.role) {
       const sts = await loadSdk<StsSdk>('@aws-sdk/client-sts');
-      const client = new sts.STSClient(clientConfig<STSClientConfig>(ctx, setup, 'STS', this.opts));
+      const client = new sts.STSClient(clientConfig<STSClientConfig>(ctx, setup, 'STS', opts));
       const session = stsSessionName(ctx.hostname?.() ?? ctx.env.HOSTNAME ?? 'localhost');
       try {
         const out = await client.send(new sts.AssumeRoleCommand({ RoleArn: this.role, RoleSessionName: session }));
@@ -303,7 +336,7 @@ export class KmsMasterKey implements MasterKey {
       }
     }
     const sdk = await loadSdk<KmsSdk>('@aws-sdk/client-kms');
-    const client = new sdk.KMSClient(clientConfig<KMSClientConfig>(ctx, setup, 'KMS', this.opts));
+    const client = new sdk.KMSClient(clientConfig<KMSClientConfig>(ctx, setup, 'KMS', opts));
     try {
       return await call(sdk, client);
     } catch (e) {
@@ -329,13 +362,13 @@ export class KmsMasterKey implements MasterKey {
       blob = await this.withKms(ctx, async (sdk, client) => {
         const out = await client.send(new sdk.EncryptCommand({ KeyId: this.arn, Plaintext: dataKey, EncryptionContext: this.requestContext() }));
         return out.CiphertextBlob;
-      });
+      }, dataKeySpellings(dataKey));
     } catch (e) {
       throw new SopsError(this.reason('encrypt', e), ExitCode.Generic, {
         hint: 'check the key ARN, the AWS credentials (AWS_PROFILE, aws_profile, role) and AWS_ENDPOINT_URL_KMS',
       });
     }
-    if (!blob?.length) throw new SopsError(`AWS KMS returned no ciphertext for ${this.arn}`, ExitCode.Generic);
+    if (!(blob instanceof Uint8Array) || !blob.length) throw new SopsError(`AWS KMS returned no ciphertext for ${this.arn}`, ExitCode.Generic);
     this.enc = Buffer.from(blob).toString('base64');
   }
 
@@ -349,6 +382,7 @@ export class KmsMasterKey implements MasterKey {
         return out.Plaintext;
       });
       if (!plain) throw new KeyUnavailableError(`AWS KMS returned no plaintext for ${this.arn}`);
+      if (!(plain instanceof Uint8Array)) throw new KeyUnavailableError(`AWS KMS returned a plaintext for ${this.arn} that is not base64 data`);
       return plain;
     } catch (e) {
       if (e instanceof KeyUnavailableError) throw e;

@@ -15,6 +15,8 @@
  */
 import { ExitCode, SopsError } from '../errors.js';
 import { clone, entry, getEntry, map, str, type Entry, type MapNode, type Node } from '../tree/types.js';
+import { dataKeySpellings, outsideText } from './sanitize.js';
+import { envTimeoutMs, GPG_TIMEOUT_ENV } from './limits.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RunResult } from './types.js';
 
 /** The metadata list name. */
@@ -118,11 +120,14 @@ function passphraseTrouble(stderr: string): boolean {
   return /Inappropriate ioctl for device|No pinentry|Operation cancelled|Timeout|cannot open '\/dev\/tty'/i.test(stderr);
 }
 
-function describeFailure(bin: string, r: RunResult, timeoutMs: number): string {
+const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
+/** Why a gpg call failed, from its stderr: printable, bounded, without the given secrets or key material. */
+function describeFailure(bin: string, r: RunResult, timeoutMs: number, secrets: readonly string[] = []): string {
   if (r.code === null || r.spawnError !== undefined) {
-    return `${bin} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped (was it waiting for a passphrase?)`;
+    return `${bin} did not finish within ${duration(timeoutMs)} and was stopped (was it waiting for a passphrase? ${GPG_TIMEOUT_ENV} sets the time allowed)`;
   }
-  return gpgProblem(r.stderr) || `${bin} exited with code ${r.code}`;
+  return outsideText(gpgProblem(r.stderr), secrets, 500) || `${bin} exited with code ${r.code}`;
 }
 
 /**
@@ -159,12 +164,23 @@ export class PgpMasterKey implements MasterKey {
     return this.fp;
   }
 
+  /** The bound for one gpg call: {@link GPG_TIMEOUT_ENV} when set, else the kind's. */
+  private timeout(ctx: KeyContext): number {
+    return envTimeoutMs(ctx.env, GPG_TIMEOUT_ENV, this.timeoutMs);
+  }
+
   private homeArgs(ctx: KeyContext): string[] {
     return ctx.env.GNUPGHOME ? ['--homedir', ctx.env.GNUPGHOME] : [];
   }
 
   async encrypt(dataKey: Uint8Array, ctx: KeyContext): Promise<void> {
     const bin = gpgBinary(ctx.env);
+    let timeoutMs: number;
+    try {
+      timeoutMs = this.timeout(ctx);
+    } catch (e) {
+      throw new SopsError(`could not encrypt the data key with PGP key ${this.fp}: ${(e as Error).message}`, ExitCode.Generic);
+    }
     const args = [
       ...this.homeArgs(ctx),
       '--no-default-recipient', '--yes', '--encrypt', '-a',
@@ -172,7 +188,7 @@ export class PgpMasterKey implements MasterKey {
       '--trusted-key', shortenFingerprint(this.fp),
       '--no-encrypt-to',
     ];
-    const r = await ctx.run(bin, args, { input: dataKey, timeoutMs: this.timeoutMs });
+    const r = await ctx.run(bin, args, { input: dataKey, timeoutMs });
     let reason: string;
     let hint: string;
     const missing = notStarted(r);
@@ -188,7 +204,8 @@ export class PgpMasterKey implements MasterKey {
       reason = `${bin} could not be started (${r.spawnError})`;
       hint = `install GnuPG or set ${GPG_EXEC_ENV} to its path; without gpg, tsops reads public keys from $GNUPGHOME/pubring.gpg and TSOPS_PGP_PUBLIC_KEY_FILE`;
     } else {
-      reason = describeFailure(bin, r, this.timeoutMs);
+      // a broken gpg (or wrapper) may echo its input: never pass the data key on
+      reason = describeFailure(bin, r, timeoutMs, [...dataKeySpellings(dataKey), new TextDecoder().decode(dataKey)]);
       hint = /No public key|not found/i.test(r.stderr)
         ? `import the public key with gpg --import, or check the fingerprint (gpg --list-keys ${this.fp})`
         : /Unusable|expired|revoked/i.test(r.stderr)
@@ -209,7 +226,8 @@ export class PgpMasterKey implements MasterKey {
   async decrypt(ctx: KeyContext): Promise<Uint8Array> {
     if (this.enc.trim() === '') throw new KeyUnavailableError('the pgp entry has no encrypted data key (enc is empty)');
     const bin = gpgBinary(ctx.env);
-    const r = await ctx.run(bin, [...this.homeArgs(ctx), '-d'], { input: this.enc, timeoutMs: this.timeoutMs });
+    const timeoutMs = this.timeout(ctx);
+    const r = await ctx.run(bin, [...this.homeArgs(ctx), '-d'], { input: this.enc, timeoutMs });
     const missing = notStarted(r);
     let reason: string;
     if (missing) {
@@ -219,7 +237,7 @@ export class PgpMasterKey implements MasterKey {
     } else if (r.spawnError === undefined && r.code === 0) {
       reason = `${bin} returned zero bytes (an old gpg cannot read AEAD-encrypted data; upgrade GnuPG)`;
     } else {
-      reason = describeFailure(bin, r, this.timeoutMs);
+      reason = describeFailure(bin, r, timeoutMs);
       if (r.code !== null && r.spawnError === undefined && passphraseTrouble(r.stderr)) {
         reason += ' (the secret key needs a passphrase and gpg-agent could not ask for it: run from a terminal with GPG_TTY=$(tty), or unlock the key in gpg-agent first)';
       }

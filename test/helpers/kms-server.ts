@@ -11,8 +11,8 @@
  * - STS: `AssumeRole` (query protocol, XML); the issued credentials can then sign KMS calls.
  * - Every request's SigV4 signature is recomputed with the secret of its access key and
  *   rejected with 403 InvalidSignatureException on mismatch.
- * - Faults on demand: denied keys, throttling / 500s / malformed bodies for the next N KMS
- *   calls, slow responses. `counts` and `calls` record what arrived.
+ * - Faults on demand: denied keys, throttling / 500s / malformed bodies / dropped connections
+ *   for the next N KMS calls, slow responses, and any raw answer through `respond`. `counts` and `calls` record what arrived.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -41,6 +41,23 @@ export interface KmsServerConfig {
   malformedNext: number;
   /** Delay before every answer, in ms. */
   delayMs: number;
+  /** The next N KMS calls get their connection closed without any answer. */
+  resetNext: number;
+  /**
+   * Answers KMS calls itself when it returns a response (after the signature check, before the
+   * other faults): any status, body and content type, e.g. a proxy's HTML page or a JSON body
+   * without `Plaintext`. `undefined` lets the server answer normally.
+   */
+  respond?: (op: string, input: Record<string, unknown>) => RawAnswer | undefined;
+}
+
+/** A raw HTTP answer for {@link KmsServerConfig.respond}. */
+export interface RawAnswer {
+  status: number;
+  body: string | Buffer;
+  /** Default `application/x-amz-json-1.1`. */
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /** One request as the server saw it. */
@@ -180,6 +197,7 @@ export async function startKmsServer(init: Partial<KmsServerConfig> = {}): Promi
     fail500Next: 0,
     malformedNext: 0,
     delayMs: 0,
+    resetNext: 0,
     ...init,
   };
   const counts: Record<string, number> = {};
@@ -328,7 +346,7 @@ export async function startKmsServer(init: Partial<KmsServerConfig> = {}): Promi
       call.error = 'client went away';
       return;
     }
-    const send = (status: number, type: string, text: string, extra: Record<string, string> = {}): void => {
+    const send = (status: number, type: string, text: string | Buffer, extra: Record<string, string> = {}): void => {
       call.status = status;
       res.writeHead(status, { 'content-type': type, 'x-amzn-requestid': randomUUID(), date: new Date().toUTCString(), ...extra });
       res.end(text);
@@ -340,6 +358,27 @@ export async function startKmsServer(init: Partial<KmsServerConfig> = {}): Promi
       call.service = who.service;
       if (who.sessionToken) call.sessionToken = who.sessionToken;
       if (isKms) {
+        if (config.resetNext > 0) {
+          config.resetNext--;
+          call.status = 0;
+          call.error = 'reset';
+          req.socket.destroy();
+          return;
+        }
+        if (config.respond) {
+          let input: Record<string, unknown> = {};
+          try {
+            input = JSON.parse(body.toString('utf8') || '{}');
+          } catch {
+            // the hook sees an empty input
+          }
+          const a = config.respond(op, input);
+          if (a) {
+            call.error = 'custom';
+            send(a.status, a.contentType ?? 'application/x-amz-json-1.1', a.body, a.headers ?? {});
+            return;
+          }
+        }
         if (config.throttleNext > 0) {
           config.throttleNext--;
           throw new ApiError(400, 'ThrottlingException', 'Rate exceeded');
