@@ -5,7 +5,7 @@
  * file for the whole update (lock.ts), so two writers never lose an update silently.
  */
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, existsSync, fchmod, fchmodSync, fchownSync, fsync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
 import { acquireLock, checkUnchanged, holdsLock, pidAlive, releaseLock, rememberSnapshot } from './lock.js';
@@ -46,7 +46,7 @@ const tempName = (target: string): string => join(dirname(target), `.${basename(
 
 /**
  * Removes temp files of `target` left by processes that no longer exist (a run killed between
- * creating its temp file and the rename). They hold the new encrypted version, or for
+ * creating its temp file and the rename), and stale locks such a run had moved aside. They hold the new encrypted version, or for
  * `decrypt -i` the plaintext the user asked for; either way nobody will rename them any more.
  */
 export function sweepStaleTemps(target: string): number {
@@ -59,8 +59,9 @@ export function sweepStaleTemps(target: string): number {
     return 0;
   }
   for (const n of names) {
-    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
-    const pid = Number(/^(\d+)-[0-9a-f]+\.tmp$/.exec(n.slice(prefix.length))?.[1]);
+    if (!n.startsWith(prefix)) continue;
+    // our temp files, and lock files a killed run was creating or had moved aside (lock.ts)
+    const pid = Number(/^(?:(\d+)-[0-9a-f]+\.tmp|lock\.(?:stale|new)-(\d+)-[0-9a-f]+)$/.exec(n.slice(prefix.length))?.slice(1).find(Boolean));
     if (!pid || pid === process.pid || pidAlive(pid)) continue;
     try {
       unlinkSync(join(dirname(target), n));
@@ -124,9 +125,9 @@ export function endUpdate(path: string): void {
 const commandName = (): string => process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'tsops';
 
 /**
- * Writes `data` to `path` atomically: a 0600 temp file in the same directory, written, given
- * the original's mode (and owner, as root), flushed, renamed over the target, the directory
- * flushed. If {@link readForUpdate} locked the file, the rename happens only if the file is
+ * Writes `data` to `path` atomically: a 0600 temp file in the same directory, written,
+ * flushed, renamed over the target, then given the original's mode (and owner, as root), the
+ * directory flushed. A kill between the rename and the chmod leaves the new version at 0600. If {@link readForUpdate} locked the file, the rename happens only if the file is
  * still what was read, and the lock is dropped afterwards.
  */
 export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): void {
@@ -138,19 +139,20 @@ export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o
     fd = openSync(tmp, 'wx', 0o600);
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    if (attrs.uid !== undefined && process.getuid?.() === 0) {
-      try {
-        fchownSync(fd, attrs.uid, attrs.gid!);
-      } catch {
-        /* keep ours */
-      }
-    }
-    if (attrs.mode !== 0o600) fchmodSync(fd, attrs.mode);
     fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
     if (holdsLock(target)) checkUnchanged(target);
     renameSync(tmp, target);
+    // Only now the original's owner and mode: while it has its temp name (and if we are killed
+    // before this point) the new version stays 0600, whatever it holds.
+    try {
+      if (attrs.uid !== undefined && process.getuid?.() === 0) fchownSync(fd, attrs.uid, attrs.gid!);
+      if (attrs.mode !== 0o600) fchmodSync(fd, attrs.mode);
+      fsyncSync(fd);
+    } catch {
+      /* written; only the mode or owner could not be kept */
+    }
+    closeSync(fd);
+    fd = undefined;
     fsyncDir(dirname(target));
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
@@ -208,7 +210,6 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
     try {
       let off = 0;
       while (off < data.length) off += await call<number>((cb) => write(fd, data, off, data.length - off, null, cb));
-      if (mode !== 0o600) await call<void>((cb) => fchmod(fd, mode, (e) => cb(e, undefined)));
       await call<void>((cb) => fsync(fd, (e) => cb(e, undefined)));
     } finally {
       await call<void>((cb) => close(fd, (e) => cb(e ?? null, undefined)));
@@ -221,6 +222,7 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
     commit() {
       try {
         renameSync(tmp, path);
+        if (mode !== 0o600) chmodSync(path, mode);
       } catch (e) {
         discard();
         throw fail(e);

@@ -12,7 +12,7 @@
  *   the update fails with exit 3 and nothing is written, instead of overwriting their change.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
@@ -155,43 +155,75 @@ export function acquireLock(path: string, command: string, timeoutSeconds = lock
   const nonce = randomBytes(8).toString('hex');
   const body = JSON.stringify({ pid: process.pid, host: hostname(), command, started: new Date().toISOString(), nonce } satisfies LockInfo);
   const deadline = Date.now() + timeoutSeconds * 1000;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    let fd: number | undefined;
+  // The lock is written under a temporary name and linked into place (atomic, fails if taken),
+  // so that a lock file never exists without its holder in it, even if we are killed.
+  const pending = `${lockPath}.new-${process.pid}-${nonce}`;
+  try {
+    writeFileSync(pending, body, { flag: 'wx', mode: 0o644 });
+  } catch (e) {
+    throw new SopsError(`${path}: cannot create the lock file ${lockPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile, {
+      hint: 'the directory must be writable to change the file in place; nothing was written',
+    });
+  }
+  try {
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      if (takeLock(path, pending, lockPath, body)) {
+        held.set(path, { lockPath, nonce });
+        return;
+      }
+      waitTurn(path, lockPath, deadline, timeoutSeconds, delay);
+    }
+  } finally {
     try {
-      fd = openSync(lockPath, 'wx', 0o644);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        throw new SopsError(`${path}: cannot create the lock file ${lockPath} (${code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile, {
-          hint: 'the directory must be writable to change the file in place; nothing was written',
-        });
-      }
+      unlinkSync(pending);
+    } catch {
+      /* gone */
     }
-    if (fd !== undefined) {
-      try {
-        writeSync(fd, body);
-      } finally {
-        closeSync(fd);
-      }
-      held.set(path, { lockPath, nonce });
-      return;
-    }
-    const cur = readLock(lockPath);
-    if (cur && isStale(cur)) {
-      breakStale(lockPath, cur.raw);
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      const who = describeHolder(cur?.info);
-      const otherHost = cur?.info && cur.info.host !== hostname();
-      throw new SopsError(`${path}: the file is being changed by ${who}; waited ${timeoutSeconds}s, nothing was written`, ExitCode.CouldNotWriteOutputFile, {
-        hint: otherHost
-          ? `if no tsops runs on ${cur!.info!.host} any more, remove ${lockPath} and run the command again`
-          : `run the command again when it has finished (or set TSOPS_LOCK_TIMEOUT to wait longer); if no tsops process runs, remove ${lockPath}`,
+  }
+}
+
+/**
+ * Links the prepared lock into place; false if the lock is taken. Where hard links are not
+ * supported, falls back to an exclusive create and write (a kill between the two leaves an
+ * empty lock, taken as stale after 10 s).
+ */
+function takeLock(path: string, pending: string, lockPath: string, body: string): boolean {
+  try {
+    linkSync(pending, lockPath);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    try {
+      writeFileSync(lockPath, body, { flag: 'wx', mode: 0o644 });
+      return true;
+    } catch (e2) {
+      const code2 = (e2 as NodeJS.ErrnoException).code;
+      if (code2 === 'EEXIST') return false;
+      throw new SopsError(`${path}: cannot create the lock file ${lockPath} (${code2 ?? (e2 as Error).message})`, ExitCode.CouldNotWriteOutputFile, {
+        hint: 'the directory must be writable to change the file in place; nothing was written',
       });
     }
-    sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
   }
+}
+
+/** One look at a taken lock: breaks it if stale, else sleeps; throws when the wait is over. */
+function waitTurn(path: string, lockPath: string, deadline: number, timeoutSeconds: number, delay: number): void {
+  const cur = readLock(lockPath);
+  if (cur && isStale(cur)) {
+    breakStale(lockPath, cur.raw);
+    return;
+  }
+  if (Date.now() >= deadline) {
+    const who = describeHolder(cur?.info);
+    const otherHost = cur?.info && cur.info.host !== hostname();
+    throw new SopsError(`${path}: the file is being changed by ${who}; waited ${timeoutSeconds}s, nothing was written`, ExitCode.CouldNotWriteOutputFile, {
+      hint: otherHost
+        ? `if no tsops runs on ${cur!.info!.host} any more, remove ${lockPath} and run the command again`
+        : `run the command again when it has finished (or set TSOPS_LOCK_TIMEOUT to wait longer); if no tsops process runs, remove ${lockPath}`,
+    });
+  }
+  sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
 }
 
 /** Drops the lock of `path` if this process holds it (and only if the lock file is still ours). */
