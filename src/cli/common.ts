@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { DataKeyError, ExitCode, KeyGroupsError, SopsError, isSopsError } from '../errors.js';
 import { describeFailures } from '../keys/datakey.js';
-import { readInputFile, readStdin, writeFileAtomic, writeStdout } from '../io/files.js';
+import { readForUpdate, readInputFile, readStdin, writeFileAtomic, writeStdout } from '../io/files.js';
 import { loadProjectConfig, type ProjectConfig } from '../io/config.js';
 import type { FormatName } from '../stores/types.js';
 import { splitList, type DirectSettings } from '../settings.js';
@@ -69,9 +69,12 @@ export function checkOutputFlags(args: CommonArgs): void {
   }
 }
 
-/** Reads the file argument, or standard input when there is none. */
+/**
+ * Reads the file argument, or standard input when there is none. With --in-place the file is
+ * locked for the update first ({@link writeOutput} writes it back and unlocks it).
+ */
 export async function readInput(args: CommonArgs): Promise<Uint8Array> {
-  if (args.file) return readInputFile(args.file);
+  if (args.file) return args['in-place'] ? readForUpdate(args.file) : readInputFile(args.file);
   if (process.stdin.isTTY) {
     throw new SopsError('no file specified', ExitCode.NoFileSpecified, { hint: 'give a file name, or pipe the content to standard input' });
   }

@@ -17,7 +17,8 @@ import { storeFor, type FormatName, type Store } from '../stores/index.js';
 import { bool, comment, entry, float, map, seq, str, type MapNode } from '../tree/types.js';
 import { makeKeyContext } from './context.js';
 import { editorCommand, runEditor } from './editor.js';
-import { readInputFile, writeFileAtomic } from './files.js';
+import { endUpdate, lockForUpdate, readInputFile, updateTarget, writeFileAtomic } from './files.js';
+import { checkUnchanged } from './lock.js';
 import { makePrivateDir } from './private-temp.js';
 
 export interface EditOptions {
@@ -86,7 +87,33 @@ export async function editFile(opts: EditOptions): Promise<EditOutcome> {
     throw new SopsError(`${opts.path}: the directory ${dirname(opts.path)} does not exist`, ExitCode.NoFileSpecified, { hint: 'create the directory first; nothing was opened in the editor' });
   }
   const editor = editorCommand(env);
+  // Held for the whole session: a concurrent set/rotate waits (bounded) and then fails clearly.
+  lockForUpdate(opts.path, 'edit');
+  try {
+    return await editLocked(opts, ctx, store, isNew, editor, env);
+  } finally {
+    endUpdate(opts.path);
+  }
+}
 
+/**
+ * Writes the edited version unless a program that ignores the lock changed the file meanwhile;
+ * then the user's version is kept, encrypted, next to it instead of being lost.
+ */
+function writeBack(path: string, out: Uint8Array): void {
+  try {
+    checkUnchanged(updateTarget(path));
+  } catch {
+    const saved = `${path}.tsops-edit-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+    writeFileAtomic(saved, out);
+    throw new SopsError(`${path}: the file was changed by another program while you were editing it; your version was not written over it`, ExitCode.CouldNotWriteOutputFile, {
+      hint: `your version is saved, encrypted, in ${saved}: compare the two (tsops decrypt), merge, then remove it`,
+    });
+  }
+  writeFileAtomic(path, out);
+}
+
+async function editLocked(opts: EditOptions, ctx: KeyContext, store: Store, isNew: boolean, editor: string[], env: Record<string, string | undefined>): Promise<EditOutcome> {
   let plaintext: Uint8Array;
   let dec: Awaited<ReturnType<typeof decryptTree>> | undefined;
   if (isNew) {
@@ -130,7 +157,7 @@ export async function editFile(opts: EditOptions): Promise<EditOutcome> {
     const single = isSingleValueStore(store);
     if (isNew) {
       const res = await encryptFile(parsed.docs, settings!, { ctx, singleValueStore: single });
-      writeFileAtomic(opts.path, store.emit({ documents: res.documents, metadata: res.metadataTree }, opts.indent !== undefined ? { indent: opts.indent } : {}));
+      writeBack(opts.path, store.emit({ documents: res.documents, metadata: res.metadataTree }, opts.indent !== undefined ? { indent: opts.indent } : {}));
       return 'created';
     }
     const d = dec!;
@@ -141,7 +168,7 @@ export async function editFile(opts: EditOptions): Promise<EditOutcome> {
       opts.log?.('the values did not change; the file was left untouched');
       return 'values-unchanged';
     }
-    writeFileAtomic(opts.path, store.emit({ documents: res.documents, metadata: res.metadataTree }, opts.indent !== undefined ? { indent: opts.indent } : {}));
+    writeBack(opts.path, store.emit({ documents: res.documents, metadata: res.metadataTree }, opts.indent !== undefined ? { indent: opts.indent } : {}));
     return 'written';
   } finally {
     tmp.remove();

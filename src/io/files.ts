@@ -1,12 +1,14 @@
 /**
- * Reading inputs and writing outputs. In-place writes are atomic: a temp file in the same
- * directory (mode of the original, or 0600), flushed, then renamed over the target, so a crash
- * leaves the old file or the new one, never a torn one.
+ * Reading inputs and writing outputs. In-place writes are atomic: a 0600 temp file in the same
+ * directory, given the original's mode, flushed, then renamed over the target, so a crash
+ * leaves the old file or the new one, never a torn one. Read-modify-write commands lock the
+ * file for the whole update (lock.ts), so two writers never lose an update silently.
  */
 import { randomBytes } from 'node:crypto';
-import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, statSync, unlinkSync, write, writeSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
+import { acquireLock, checkUnchanged, holdsLock, pidAlive, releaseLock, rememberSnapshot } from './lock.js';
 
 /** Reads a whole file; a missing file is exit 100 ("no file given, or the file doesn't exist"). */
 export function readInputFile(path: string): Uint8Array {
@@ -27,24 +29,131 @@ export async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** Writes `data` to `path` atomically (same-directory temp file + fsync + rename). */
-export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): void {
-  let mode = defaultMode;
+/**
+ * The file an in-place write really changes: a symlink is followed (the link stays a link), a
+ * new file is its absolute path.
+ */
+export function updateTarget(path: string): string {
   try {
-    mode = (statSync(path, { throwIfNoEntry: false })?.mode ?? mode) & 0o7777;
+    return realpathSync(path);
   } catch {
-    /* new file */
+    return resolve(path);
   }
-  const tmp = join(dirname(path), `.${basename(path)}.tsops-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Temp files are `.NAME.tsops-PID-RANDOM.tmp`: the pid lets a later run remove a killed run's leftovers. */
+const tempName = (target: string): string => join(dirname(target), `.${basename(target)}.tsops-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+
+/**
+ * Removes temp files of `target` left by processes that no longer exist (a run killed between
+ * creating its temp file and the rename), and stale locks such a run had moved aside. They hold the new encrypted version, or for
+ * `decrypt -i` the plaintext the user asked for; either way nobody will rename them any more.
+ */
+export function sweepStaleTemps(target: string): number {
+  const prefix = `.${basename(target)}.tsops-`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    // our temp files, and lock files a killed run was creating or had moved aside (lock.ts)
+    const pid = Number(/^(?:(\d+)-[0-9a-f]+\.tmp|lock\.(?:stale|new)-(\d+)-[0-9a-f]+)$/.exec(n.slice(prefix.length))?.slice(1).find(Boolean));
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
+    try {
+      unlinkSync(join(dirname(target), n));
+      removed++;
+    } catch {
+      /* someone else removed it */
+    }
+  }
+  return removed;
+}
+
+/** The mode (and, for root, the owner) the new version gets: the original's, or `defaultMode`. */
+function originalAttrs(target: string, defaultMode: number): { mode: number; uid?: number; gid?: number } {
+  const st = statSync(target, { throwIfNoEntry: false });
+  if (!st) return { mode: defaultMode };
+  return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+}
+
+/** Flushes a directory so that a rename in it survives a power loss (where the OS allows it). */
+function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', mode);
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not supported here: the rename itself is still atomic */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Takes the update lock of `path` (see lock.ts) and reads it. The matching
+ * {@link writeFileAtomic} checks that nobody changed the file in between and drops the lock.
+ */
+export function readForUpdate(path: string, command?: string): Uint8Array {
+  const target = updateTarget(path);
+  acquireLock(target, command ?? commandName());
+  try {
+    const bytes = readInputFile(path);
+    rememberSnapshot(target, bytes);
+    return bytes;
+  } catch (e) {
+    releaseLock(target);
+    throw e;
+  }
+}
+
+/** Takes the update lock of a file that may not exist yet (edit of a new file). */
+export function lockForUpdate(path: string, command?: string): void {
+  const target = updateTarget(path);
+  acquireLock(target, command ?? commandName());
+  rememberSnapshot(target, existsSync(target) ? new Uint8Array(readFileSync(target)) : undefined);
+}
+
+/** Drops the update lock of `path` without writing (the command decided not to write). */
+export function endUpdate(path: string): void {
+  releaseLock(updateTarget(path));
+}
+
+const commandName = (): string => process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'tsops';
+
+/**
+ * Writes `data` to `path` atomically: a 0600 temp file in the same directory, written,
+ * flushed, renamed over the target, then given the original's mode (and owner, as root), the
+ * directory flushed. A kill between the rename and the chmod leaves the new version at 0600. If {@link readForUpdate} locked the file, the rename happens only if the file is
+ * still what was read, and the lock is dropped afterwards.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): void {
+  const target = updateTarget(path);
+  const tmp = tempName(target);
+  let fd: number | undefined;
+  try {
+    const attrs = originalAttrs(target, defaultMode);
+    fd = openSync(tmp, 'wx', 0o600);
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
     fsyncSync(fd);
+    if (holdsLock(target)) checkUnchanged(target);
+    renameSync(tmp, target);
+    // Only now the original's owner and mode: while it has its temp name (and if we are killed
+    // before this point) the new version stays 0600, whatever it holds.
+    try {
+      if (attrs.uid !== undefined && process.getuid?.() === 0) fchownSync(fd, attrs.uid, attrs.gid!);
+      if (attrs.mode !== 0o600) fchmodSync(fd, attrs.mode);
+      fsyncSync(fd);
+    } catch {
+      /* written; only the mode or owner could not be kept */
+    }
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    fsyncDir(dirname(target));
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {
@@ -52,8 +161,14 @@ export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o
     } catch {
       /* already gone */
     }
-    throw new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
+    if (e instanceof SopsError) throw e;
+    throw new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile, {
+      hint: 'the file was left as it was',
+    });
+  } finally {
+    releaseLock(target);
   }
+  sweepStaleTemps(target);
 }
 
 /** A file written and flushed under a temporary name, waiting to be renamed into place. */
@@ -80,7 +195,7 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
   } catch {
     /* new file */
   }
-  const tmp = join(dirname(path), `.${basename(path)}.tsops-${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempName(path);
   const fail = (e: unknown): SopsError =>
     new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
   const discard = (): void => {
@@ -91,7 +206,7 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
     }
   };
   try {
-    const fd = await call<number>((cb) => open(tmp, 'wx', mode, cb));
+    const fd = await call<number>((cb) => open(tmp, 'wx', 0o600, cb));
     try {
       let off = 0;
       while (off < data.length) off += await call<number>((cb) => write(fd, data, off, data.length - off, null, cb));
@@ -107,6 +222,7 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
     commit() {
       try {
         renameSync(tmp, path);
+        if (mode !== 0o600) chmodSync(path, mode);
       } catch (e) {
         discard();
         throw fail(e);

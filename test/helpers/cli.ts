@@ -1,8 +1,8 @@
 /** Runs the real CLI (`bin/tsops.js`, built code) as a separate process. */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { repoRoot } from './shared.js';
 
@@ -28,6 +28,20 @@ export function canDropRoot(): boolean {
   return process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 }
 
+/**
+ * With TSOPS_TRANSCRIPT_DIR set (npm test does, see scripts/hygiene-run.mjs), every tsops process
+ * the tests start records what it printed (scripts/hygiene-preload.mjs, loaded via NODE_OPTIONS)
+ * and {@link runCli} records what it gave the process and what was left behind, for the secret
+ * hygiene check that runs after the suite (scripts/hygiene-check.mjs).
+ */
+export const TRANSCRIPT_DIR = process.env.TSOPS_TRANSCRIPT_DIR || undefined;
+
+/** The variables that switch recording on in a CLI process (empty when not recording). */
+export function transcriptEnv(): Record<string, string> {
+  if (!TRANSCRIPT_DIR) return {};
+  return { TSOPS_TRANSCRIPT_DIR: TRANSCRIPT_DIR, NODE_OPTIONS: `--import=${join(repoRoot, 'scripts', 'hygiene-preload.mjs')}` };
+}
+
 /** A clean environment: no user keys or config leak into tests. */
 export function baseEnv(home: string): Record<string, string> {
   return {
@@ -37,13 +51,109 @@ export function baseEnv(home: string): Record<string, string> {
     GNUPGHOME: join(home, '.gnupg'),
     LANG: 'C.UTF-8',
     AWS_EC2_METADATA_DISABLED: 'true',
+    ...transcriptEnv(),
   };
+}
+
+function cliEnv(opts: CliOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env ?? { PATH: process.env.PATH ?? '' })) if (v !== undefined) env[k] = v;
+  if (TRANSCRIPT_DIR && env.NODE_OPTIONS === undefined) Object.assign(env, transcriptEnv());
+  return env;
+}
+
+const RECORD_CAP = 1 << 20;
+
+function readCapped(p: string, cap = RECORD_CAP): string | undefined {
+  try {
+    const st = statSync(p);
+    if (!st.isFile() || st.size > cap) return undefined;
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the files named on the command line held before the run (plaintext inputs of encrypt). */
+function argFiles(args: string[], cwd: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) {
+    if (a.startsWith('-') || a.length > 500) continue;
+    const c = readCapped(resolvePath(cwd, a));
+    if (c !== undefined) out[a] = c;
+  }
+  return out;
+}
+
+/**
+ * Files a finished process left behind: its own temp files (`.NAME.tsops-PID-*.tmp`) and lock
+ * files next to the files it was given, and its private plaintext directories
+ * (`tsops-edit-PID-*`, `tsops-exec-PID-*`) in /dev/shm, TSOPS_TMPDIR and the temp dir.
+ */
+export function leftovers(pid: number, args: string[], cwd: string, env: Record<string, string>): Record<string, string> {
+  const found: Record<string, string> = {};
+  const dirs = new Set([cwd, ...args.filter((a) => !a.startsWith('-') && a.length < 500).map((a) => dirname(resolvePath(cwd, a)))]);
+  for (const d of dirs) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (n.includes(`.tsops-${pid}-`)) found[join(d, n)] = readCapped(join(d, n)) ?? '';
+  }
+  for (const base of new Set(['/dev/shm', tmpdir(), ...(env.TSOPS_TMPDIR ? [env.TSOPS_TMPDIR] : [])])) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!new RegExp(`^tsops-[a-z]+-${pid}-`).test(n)) continue;
+      const d = join(base, n);
+      found[d] = '(directory)';
+      try {
+        for (const f of readdirSync(d)) found[join(d, f)] = readCapped(join(d, f)) ?? '';
+      } catch {
+        /* unreadable */
+      }
+    }
+  }
+  return found;
+}
+
+let recorded = 0;
+
+/** Writes the test side of one run to the transcript (see {@link TRANSCRIPT_DIR}). */
+function record(args: string[], opts: CliOptions, r: { code: number | null; signal?: NodeJS.Signals | null }, pid?: number, before?: Record<string, string>): void {
+  if (!TRANSCRIPT_DIR) return;
+  const cwd = opts.cwd ?? process.cwd();
+  const env = cliEnv(opts);
+  const input = opts.input === undefined ? undefined : Buffer.from(opts.input).subarray(0, RECORD_CAP).toString('utf8');
+  const rec = {
+    kind: 'run',
+    pid,
+    argv: args,
+    cwd,
+    code: r.code,
+    signal: r.signal ?? null,
+    input,
+    argFiles: before ?? {},
+    after: args.includes('-i') || args.includes('--in-place') ? argFiles(args, cwd) : {},
+    leftovers: pid !== undefined && !r.signal ? leftovers(pid, args, cwd, env) : {},
+  };
+  try {
+    writeFileSync(join(TRANSCRIPT_DIR, `run-${process.pid}-${++recorded}-${pid ?? 0}.json`), JSON.stringify(rec), { mode: 0o600 });
+  } catch {
+    /* transcript dir removed: not recording */
+  }
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.env ?? { PATH: process.env.PATH ?? '' })) if (v !== undefined) env[k] = v;
+    const env = cliEnv(opts);
+    const before = TRANSCRIPT_DIR ? argFiles(args, opts.cwd ?? process.cwd()) : undefined;
     const [cmd, argv] = opts.asUser === undefined
       ? [process.execPath, [BIN, ...args]]
       : ['setpriv', [`--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--clear-groups', process.execPath, BIN, ...args]];
@@ -57,9 +167,40 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     else child.stdin.end();
     child.on('close', (code) => {
       const stdout = Buffer.concat(out);
+      record(args, opts, { code }, opts.asUser === undefined ? child.pid : undefined, before);
       resolve({ code, stdout, stderr: Buffer.concat(err).toString('utf8'), out: stdout.toString('utf8') });
     });
   });
+}
+
+/** A CLI process the test controls (to kill it at a chosen moment). */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Settles when the process has ended (code null and `signal` set when killed). */
+  done: Promise<CliResult & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the CLI like {@link runCli} but returns at once with the child process. */
+export function spawnCli(args: string[], opts: CliOptions = {}): CliProcess {
+  const env = cliEnv(opts);
+  const before = TRANSCRIPT_DIR ? argFiles(args, opts.cwd ?? process.cwd()) : undefined;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => out.push(b));
+  child.stderr!.on('data', (b: Buffer) => err.push(b));
+  child.stdin!.on('error', () => {});
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
+  else child.stdin!.end();
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out);
+      const r = { code, signal, stdout, stderr: Buffer.concat(err).toString('utf8'), out: stdout.toString('utf8') };
+      record(args, opts, r, child.pid, before);
+      resolve(r);
+    });
+  });
+  return { child, done };
 }
 
 /** A temp dir removed when the test ends. */

@@ -7,7 +7,7 @@
 import type { Argv } from 'yargs';
 import { ExitCode, SopsError } from '../../errors.js';
 import { makeKeyContext } from '../../io/context.js';
-import { readInputFile, writeFileAtomic, writeStdout } from '../../io/files.js';
+import { readForUpdate, readInputFile, writeFileAtomic, writeStdout } from '../../io/files.js';
 import { addKeyGroup, deleteKeyGroup } from '../../keymgmt/groups.js';
 import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { splitList, type KeySpec } from '../../settings.js';
@@ -63,7 +63,7 @@ function common(args: GroupsArgs) {
   const format = resolveFormat(args['input-type'], args.file);
   const indent = indentFor(args, cfg, format);
   return {
-    input: readInputFile(args.file!),
+    input: args['in-place'] ? readForUpdate(args.file!, 'groups') : readInputFile(args.file!),
     opts: {
       inputType: format,
       filename: args.file!,

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { ExitCode, SopsError } from '../../errors.js';
 import { makeKeyContext } from '../../io/context.js';
-import { readInputFile } from '../../io/files.js';
+import { readForUpdate, readInputFile } from '../../io/files.js';
 import { parseEncryptionContext } from '../../keymgmt/identity.js';
 import { rotate } from '../../keymgmt/rotate.js';
 import { splitList, type KeySpec } from '../../settings.js';
@@ -66,7 +66,7 @@ export async function runRotate(args: RotateArgs): Promise<number> {
   const name = logicalName(args)!;
   const inFormat = resolveFormat(args['input-type'], name);
   const outFormat = args['output-type'] ? resolveFormat(args['output-type'], name) : inFormat;
-  const input = readInputFile(args.file);
+  const input = args['in-place'] ? readForUpdate(args.file, 'rotate') : readInputFile(args.file);
   const indent = indentFor(args, cfg, outFormat);
   const res = await rotate(input, {
     inputType: inFormat,

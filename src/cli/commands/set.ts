@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { ExitCode, SopsError } from '../../errors.js';
 import { makeKeyContext } from '../../io/context.js';
-import { readInputFile, readStdin, writeFileAtomic } from '../../io/files.js';
+import { endUpdate, readForUpdate, readInputFile, readStdin, writeFileAtomic } from '../../io/files.js';
 import { setEncrypted, unsetEncrypted } from '../../modify.js';
 import { resolveFormat } from '../../stores/index.js';
 import { indentFor, log, projectConfig, type CommonArgs } from '../common.js';
@@ -69,10 +69,11 @@ function opts(args: SetArgs) {
 
 export async function runSet(args: SetArgs): Promise<number> {
   const value = await valueOf(args);
-  const input = readInputFile(args.file!);
   const o = opts(args);
+  const input = readForUpdate(args.file!, 'set');
   const res = await setEncrypted(input, args.path!, value, o);
   if (!res.changed || (args.idempotent && !res.valuesChanged)) {
+    endUpdate(args.file!);
     log(args, 'the value is already set; the file was left untouched');
     return 0;
   }
@@ -81,10 +82,11 @@ export async function runSet(args: SetArgs): Promise<number> {
 }
 
 export async function runUnset(args: SetArgs): Promise<number> {
-  const input = readInputFile(args.file!);
   const o = opts(args);
+  const input = readForUpdate(args.file!, 'unset');
   const res = await unsetEncrypted(input, args.path!, { ...o, idempotent: !!args.idempotent });
   if (!res.changed || (args.idempotent && !res.valuesChanged)) {
+    endUpdate(args.file!);
     log(args, 'nothing to remove; the file was left untouched');
     return 0;
   }

@@ -12,7 +12,7 @@ import type { Argv } from 'yargs';
 import { diffArrays } from 'diff';
 import { ExitCode, SopsError } from '../../errors.js';
 import { makeKeyContext } from '../../io/context.js';
-import { readInputFile, writeFileAtomic, writeStdout } from '../../io/files.js';
+import { endUpdate, readForUpdate, readInputFile, writeFileAtomic, writeStdout } from '../../io/files.js';
 import { listRepositoryFiles } from '../../io/repo-files.js';
 import { fileStatus } from '../../keymgmt/inspect.js';
 import { applyUpdateKeys, planUpdateKeys, type UpdateKeysPlan } from '../../keymgmt/updatekeys.js';
@@ -146,7 +146,7 @@ export async function runUpdateKeys(args: UpdateKeysArgs): Promise<number> {
       try {
         if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new SopsError(`${shown}: can't operate on a directory`, ExitCode.Generic);
         const format = resolveFormat(args['input-type'], file);
-        const input = readInputFile(file);
+        const input = args['dry-run'] ? readInputFile(file) : readForUpdate(file, 'updatekeys');
         const rule = cfg.creationRuleFor(resolve(file));
         if (!rule) throw new SopsError(`the config file ${cfg.path} does not contain any creation rule`, ExitCode.Generic);
         const plan = planUpdateKeys(input, {
@@ -184,6 +184,8 @@ export async function runUpdateKeys(args: UpdateKeysArgs): Promise<number> {
         if (files.length === 1) throw e;
         failed++;
         reportError(e);
+      } finally {
+        endUpdate(file); // unchanged, declined or failed: let others write it
       }
     }
   } finally {
