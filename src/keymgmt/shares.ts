@@ -5,7 +5,7 @@
  */
 import { DataKeyError, SopsError, type KeyFailure } from '../errors.js';
 import { combine, gfMul } from '../crypto/shamir.js';
-import { sortedForDecryption } from '../keys/datakey.js';
+import { hintFor, sortedForDecryption } from '../keys/datakey.js';
 import { KeyUnavailableError, type KeyContext, type MasterKey } from '../keys/types.js';
 import { map } from '../tree/types.js';
 
@@ -14,8 +14,6 @@ export interface RecoveredParts {
   dataKey: Uint8Array;
   parts: Array<Uint8Array | undefined>;
 }
-
-const HINT = 'make an identity for one of these recipients available (e.g. SOPS_AGE_KEY_FILE, or import the PGP secret key into GnuPG)';
 
 async function decryptGroup(group: readonly MasterKey[], gi: number | undefined, order: readonly string[], ctx: KeyContext, failures: KeyFailure[]): Promise<Uint8Array | undefined> {
   for (const k of sortedForDecryption(group, order)) {
@@ -47,12 +45,12 @@ export async function recoverParts(groups: readonly MasterKey[][], threshold: nu
   const found = parts.filter((p): p is Uint8Array => p !== undefined);
   let dataKey: Uint8Array;
   if (!multi) {
-    if (found.length !== 1) throw new DataKeyError(`could not decrypt the data key of ${fileName} with any of its master keys`, failures, { hint: HINT });
+    if (found.length !== 1) throw new DataKeyError(`could not decrypt the data key of ${fileName} with any of its master keys`, failures, { hint: hintFor(failures) });
     dataKey = found[0]!;
   } else {
     const need = threshold && threshold > 0 ? threshold : groups.length;
     if (found.length < need) {
-      throw new DataKeyError(`could not decrypt the data key of ${fileName}: ${need} key groups are required, only ${found.length} could be decrypted`, failures, { hint: HINT });
+      throw new DataKeyError(`could not decrypt the data key of ${fileName}: ${need} key groups are required, only ${found.length} could be decrypted`, failures, { hint: hintFor(failures) });
     }
     try {
       dataKey = combine(found);
