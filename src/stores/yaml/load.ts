@@ -12,6 +12,7 @@ import { attachComments } from './attach.js';
 import { Builder, type LNode } from './build.js';
 import { Converter } from './convert.js';
 import { fastLoadYaml } from './fast.js';
+import { guardDepth, MAX_NESTING } from '../depth.js';
 
 /** The metadata key sops uses in YAML and JSON files. */
 export const METADATA_KEY = 'sops';
@@ -87,9 +88,22 @@ function checkMergeValue(v: LNode): void {
 /** Parses a YAML file into documents and metadata. */
 export function loadYaml(data: Uint8Array): LoadedFile {
   const raw = decodeText(data);
-  const fast = fastLoadYaml(raw);
-  if (fast) return fast;
-  return loadYamlFull(raw);
+  return guardDepth('could not parse the YAML input', () => {
+    // The fast reader does not count nesting levels; text that may reach the limit goes to the full reader.
+    const fast = mayBeTooDeep(raw) ? undefined : fastLoadYaml(raw);
+    return fast ?? loadYamlFull(raw);
+  });
+}
+
+/**
+ * Whether a block collection may start at column {@link MAX_NESTING} - 1 or later, the only
+ * way to open more than {@link MAX_NESTING} indentation levels (checked exactly by the full
+ * reader). Looks at the indentation and leading `- `/`? ` of each line.
+ */
+function mayBeTooDeep(text: string): boolean {
+  if (text.length < MAX_NESTING) return false;
+  const lead = new RegExp(`^(?:[ \\t]|[-?:](?=[ \\t])){${MAX_NESTING - 1},}`, 'm');
+  return lead.test(text);
 }
 
 /**
