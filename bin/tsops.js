@@ -88,8 +88,11 @@ const DEEP = 200;
 /** Stack of that thread (MB): 10,000 levels of every format and command fit with room to spare. */
 const STACK_MB = 1024;
 
-/** An upper estimate of the nesting depth of JSON or YAML text: open brackets, plus indentation and `- `/`? ` at line starts. */
-function nestingEstimate(b) {
+/**
+ * An upper estimate of the nesting depth of JSON or YAML text (open brackets, plus indentation
+ * and `- `/`? ` at line starts), or `limit + 1` as soon as it exceeds `limit`.
+ */
+function nestingEstimate(b, limit = DEEP) {
   let depth = 0;
   let max = 0;
   let lead = 0;
@@ -97,7 +100,7 @@ function nestingEstimate(b) {
   for (let i = 0; i < b.length; i++) {
     const c = b[i];
     if (c === 0x5b || c === 0x7b) {
-      if (++depth + lead > max) max = depth + lead;
+      if (++depth + lead > max && (max = depth + lead) > limit) return max;
       atStart = false;
     } else if (c === 0x5d || c === 0x7d) {
       if (depth > 0) depth--;
@@ -107,7 +110,7 @@ function nestingEstimate(b) {
       lead = 0;
     } else if (atStart) {
       if (c === 0x20 || c === 0x09 || c === 0x2d || c === 0x3f) {
-        if (++lead + depth > max) max = lead + depth;
+        if (++lead + depth > max && (max = lead + depth) > limit) return max;
       } else atStart = false;
     }
   }

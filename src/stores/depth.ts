@@ -28,8 +28,8 @@ export function guardDepth<T>(what: string, fn: () => T, exitCode: number = Exit
     return fn();
   } catch (e) {
     if (!isStackOverflow(e)) throw e;
-    const msg = `${what}: the document is nested too deeply (the stack ran out)`;
-    throw exitCode === ExitCode.CouldNotReadInputFile ? new ParseError(msg, { hint: HINT }) : new SopsError(msg, exitCode, { hint: HINT });
+    const msg = `${what}: the document is nested too deeply or a value is too large (the stack ran out)`;
+    throw exitCode === ExitCode.CouldNotReadInputFile ? new ParseError(msg, { hint: HINT, cause: e }) : new SopsError(msg, exitCode, { hint: HINT, cause: e });
   }
 }
 
@@ -39,6 +39,6 @@ export async function guardDepthAsync<T>(what: string, fn: () => Promise<T>, exi
     return await fn();
   } catch (e) {
     if (!isStackOverflow(e)) throw e;
-    throw new SopsError(`${what}: the document is nested too deeply (the stack ran out)`, exitCode, { hint: HINT });
+    throw new SopsError(`${what}: the document is nested too deeply or a value is too large (the stack ran out)`, exitCode, { hint: HINT, cause: e });
   }
 }

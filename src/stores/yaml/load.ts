@@ -35,6 +35,8 @@ function checkSyntax(tokens: CST.Token[], lineCounter: LineCounter): void {
     if (!e) continue;
     const pos = lineCounter.linePos(e.pos[0]);
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // the `yaml` package reports its own stack overflow as a syntax error
+    if (/call stack/i.test(msg)) throw new RangeError('Maximum call stack size exceeded');
     throw new ParseError(`line ${pos.line}, column ${pos.col}: ${msg}`, { hint: 'fix the YAML syntax' });
   }
 }
