@@ -18,12 +18,21 @@ import { guardDepth, MAX_NESTING } from '../depth.js';
 export const METADATA_KEY = 'sops';
 
 function decodeText(data: Uint8Array): string {
+  let text: string;
   try {
     // A leading byte order mark is dropped, as go-yaml does.
-    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch (cause) {
     throw new ParseError('the YAML input is not valid UTF-8', { cause });
   }
+  const bad = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.exec(text);
+  if (bad) {
+    const line = text.slice(0, bad.index).split('\n').length;
+    throw new ParseError(`line ${line}: control characters are not allowed (U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`, {
+      hint: 'YAML text may not contain NUL or other control characters; write them as escapes in a double-quoted string ("\\0", "\\x01")',
+    });
+  }
+  return text;
 }
 
 /** Syntax errors, as the `yaml` package reports them. */
