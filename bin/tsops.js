@@ -77,6 +77,115 @@ async function run() {
   return code;
 }
 
-run().then((code) => {
-  process.exitCode = code;
-});
+// Deeply nested input (thousands of levels) needs more stack than the main thread has: the
+// parsers of the `yaml` package and our own tree walks recurse once or twice per level. Such a
+// command runs on a worker thread with a large stack (sops accepts 10,000 levels of YAML and
+// JSON). A cheap scan of the files and values named on the command line decides; ordinary
+// files never pay for the thread.
+const { isMainThread, Worker } = require('node:worker_threads');
+/** Estimated nesting above which a command runs on the big-stack thread. */
+const DEEP = 200;
+/** Stack of that thread (MB): 10,000 levels of every format and command fit with room to spare. */
+const STACK_MB = 1024;
+
+/**
+ * An upper estimate of the nesting depth of JSON or YAML text (open brackets, plus indentation
+ * and `- `/`? ` at line starts), or `limit + 1` as soon as it exceeds `limit`.
+ */
+function nestingEstimate(b, limit = DEEP) {
+  let depth = 0;
+  let max = 0;
+  let lead = 0;
+  let atStart = true;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth + lead > max && (max = depth + lead) > limit) return max;
+      atStart = false;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+      atStart = false;
+    } else if (c === 0x0a) {
+      atStart = true;
+      lead = 0;
+    } else if (atStart) {
+      if (c === 0x20 || c === 0x09 || c === 0x2d || c === 0x3f) {
+        if (++lead + depth > max && (max = lead + depth) > limit) return max;
+      } else atStart = false;
+    }
+  }
+  return max;
+}
+
+/** Whether a file or value named in argv is nested deeply enough to need the big stack. */
+function deepInput(args) {
+  for (const a of args) {
+    if (nestingEstimate(Buffer.from(a)) > DEEP) return true;
+    if (a.startsWith('-')) continue;
+    let st;
+    try {
+      st = fs.statSync(a, { throwIfNoEntry: false });
+    } catch {
+      continue;
+    }
+    if (!st || !st.isFile() || st.size < DEEP) continue;
+    try {
+      if (nestingEstimate(fs.readFileSync(a)) > DEEP) return true;
+    } catch {
+      // unreadable: the command itself reports it
+    }
+  }
+  return false;
+}
+
+function runOnBigStack() {
+  const worker = new Worker(__filename, {
+    argv,
+    env: process.env,
+    stdin: true,
+    stdout: false,
+    stderr: false,
+    resourceLimits: { stackSizeMb: STACK_MB },
+  });
+  process.stdin.on('error', () => {});
+  // a reader that went away (`tsops decrypt deep.json | head`) ends the command quietly
+  for (const out of [process.stdout, process.stderr]) {
+    out.on('error', () => {
+      code = 3; // sops: CouldNotWriteOutputFile
+      worker.terminate();
+    });
+  }
+  worker.stdin.on('error', () => {});
+  process.stdin.pipe(worker.stdin);
+  let code = 1;
+  worker.on('message', (m) => {
+    if (m && typeof m.exitCode === 'number') code = m.exitCode;
+  });
+  worker.on('error', (e) => {
+    process.stderr.write(`tsops: error: ${e && e.message ? e.message : String(e)}\n`);
+    code = 1;
+  });
+  worker.on('exit', () => {
+    if (code === 3) process.exit(3);
+    process.stdin.unpipe(worker.stdin);
+    process.stdin.destroy();
+    process.exitCode = code;
+  });
+}
+
+if (!isMainThread) {
+  const { parentPort } = require('node:worker_threads');
+  run().then(
+    (code) => parentPort.postMessage({ exitCode: code ?? 0 }),
+    (e) => {
+      process.stderr.write(`tsops: error: ${e && e.message ? e.message : String(e)}\n`);
+      parentPort.postMessage({ exitCode: 1 });
+    },
+  );
+} else if (process.env.TSOPS_BIG_STACK === '1' || (process.env.TSOPS_BIG_STACK !== '0' && deepInput(argv))) {
+  runOnBigStack();
+} else {
+  run().then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -14,6 +14,7 @@ import { readMetadata, writeMetadata, SOPS_FORMAT_VERSION, type Metadata } from 
 import type { Store } from './stores/types.js';
 import { makeSelector, type EncryptionRule } from './tree/select.js';
 import type { MapNode } from './tree/types.js';
+import { guardDepth } from './stores/depth.js';
 
 /** An encrypted file as loaded: its (still encrypted) documents and parsed metadata. */
 export interface EncryptedFile {
@@ -74,7 +75,7 @@ export async function decryptFile(file: EncryptedFile, opts: DecryptOptions): Pr
   const md = file.metadata;
   const dataKey = await unwrapDataKey(md.keyGroups, md.shamirThreshold, opts.decryptionOrder, opts.ctx, opts.fileName);
   const cipher = new ValueCipher(dataKey, opts.cipherOptions);
-  const res = decryptDocuments(file.documents, { selector: makeSelector(md.rule), macOnlyEncrypted: md.macOnlyEncrypted, cipher });
+  const res = guardDepth(`could not decrypt ${opts.fileName}`, () => decryptDocuments(file.documents, { selector: makeSelector(md.rule), macOnlyEncrypted: md.macOnlyEncrypted, cipher }), ExitCode.ErrorDecryptingTree);
   if (!opts.ignoreMac) verifyMac(md, res.mac, cipher, opts.fileName);
   return { documents: res.documents, metadata: md, dataKey, cipher, warnings: res.warnings };
 }
@@ -132,7 +133,7 @@ export async function encryptFile(documents: readonly MapNode[], settings: Encry
   const cipher = opts.cipher ?? new ValueCipher(dataKey, opts.cipherOptions);
   const rule = opts.singleValueStore ? undefined : (settings.rule ?? { field: 'unencrypted_suffix', value: '_unencrypted' });
   const macOnlyEncrypted = !opts.singleValueStore && !!settings.macOnlyEncrypted;
-  const res = encryptDocuments(documents, { selector: makeSelector(rule), macOnlyEncrypted, cipher });
+  const res = guardDepth('could not encrypt the document', () => encryptDocuments(documents, { selector: makeSelector(rule), macOnlyEncrypted, cipher }), ExitCode.ErrorEncryptingTree);
   if (!opts.keysAlreadyWrapped) await wrapDataKey(dataKey, settings.keyGroups, settings.shamirThreshold, opts.ctx);
   const lastModified = formatTimestamp(opts.now ?? opts.ctx.now());
   const mac = cipher.encrypt(Buffer.from(res.mac), 'str', lastModified);
@@ -180,8 +181,10 @@ export interface RewriteResult {
  */
 export function rewriteFile(dec: DecryptedFile, original: EncryptedFile, edited: readonly MapNode[], opts: RewriteOptions): RewriteResult {
   const md = dec.metadata;
-  const res = encryptDocuments(edited, { selector: makeSelector(md.rule), macOnlyEncrypted: md.macOnlyEncrypted, cipher: dec.cipher });
-  const changed = !identicalDocuments(res.documents, original.documents);
+  const [res, changed] = guardDepth('could not encrypt the document', () => {
+    const r = encryptDocuments(edited, { selector: makeSelector(md.rule), macOnlyEncrypted: md.macOnlyEncrypted, cipher: dec.cipher });
+    return [r, !identicalDocuments(r.documents, original.documents)] as const;
+  }, ExitCode.ErrorEncryptingTree);
   let metadata: Metadata = md;
   if (changed) {
     const lastModified = formatTimestamp(opts.now ?? opts.ctx.now());

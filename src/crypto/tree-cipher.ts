@@ -141,27 +141,34 @@ function run(docs: readonly MapNode[], opts: TreeCryptOptions, encrypt: boolean)
   return { documents, mac: st.hash.digest('hex').toUpperCase(), warnings: st.warnings };
 }
 
+// `path` and `stack` are shared by the whole walk: each level pushes its part and pops it when
+// done (copying them per level made a deeply nested document cost O(depth^2) memory). Anything
+// that keeps one of them (a message) copies it.
+
 function walkMap(st: WalkState, m: MapNode, path: string[], stack: string[][]): MapNode {
   const level: string[] = [];
-  const inner = [...stack, level];
+  stack.push(level);
   const items: MapNode['items'] = [];
   for (const it of m.items) {
     if (it.kind === 'comment') {
       level.push(it.text);
-      items.push(walkComment(st, it, path, inner));
+      items.push(walkComment(st, it, path, stack));
       continue;
     }
-    const p = [...path, it.key];
-    const v = walkValue(st, it.value, p, inner);
+    path.push(it.key);
+    const v = walkValue(st, it.value, path, stack);
+    path.pop();
     items.push({ kind: 'entry', key: it.key, value: v.kind === 'comment' ? { kind: 'str', value: v.text } : v });
     level.length = 0;
   }
+  stack.pop();
   return { kind: 'map', items };
 }
 
 function walkSeq(st: WalkState, s: SeqNode, path: string[], stack: string[][]): SeqNode {
   const level: string[] = [];
-  const inner = [...stack, level];
+  stack.push(level);
+  const inner = stack;
   const items: SeqNode['items'] = [];
   for (const it of s.items) {
     if (it.kind === 'comment') {
@@ -175,6 +182,7 @@ function walkSeq(st: WalkState, s: SeqNode, path: string[], stack: string[][]): 
     items.push(walkValue(st, it, path, inner));
     level.length = 0;
   }
+  stack.pop();
   return { kind: 'seq', items };
 }
 

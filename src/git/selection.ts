@@ -22,21 +22,32 @@ export interface LeafSelection {
 
 function walk(out: LeafSelection[], doc: number, sel: Selector, n: Node, keys: string[], path: PathStep[], stack: string[][]): void {
   if (n.kind === 'map' || n.kind === 'seq') {
+    // keys/path/stack are shared along the walk (pushed and popped; copied at a leaf), so that
+    // deep nesting costs O(depth), not O(depth^2)
     const level: string[] = [];
-    const inner = [...stack, level];
+    stack.push(level);
     let index = 0;
     for (const it of n.items as Array<MapNode['items'][number] | Node | { kind: 'comment'; text: string }>) {
       if (it.kind === 'comment') {
         level.push(it.text);
         continue;
       }
-      if (it.kind === 'entry') walk(out, doc, sel, it.value, [...keys, it.key], [...path, it.key], inner);
-      else walk(out, doc, sel, it as Node, keys, [...path, index++], inner);
+      if (it.kind === 'entry') {
+        keys.push(it.key);
+        path.push(it.key);
+        walk(out, doc, sel, it.value, keys, path, stack);
+        keys.pop();
+      } else {
+        path.push(index++);
+        walk(out, doc, sel, it as Node, keys, path, stack);
+      }
+      path.pop();
       level.length = 0;
     }
+    stack.pop();
     return;
   }
-  out.push({ document: doc, path, leaf: n, selected: sel(keys, stack, false) });
+  out.push({ document: doc, path: [...path], leaf: n, selected: sel(keys, stack, false) });
 }
 
 /** Every leaf of the documents with the rule's decision (undefined rule: the default `_unencrypted` suffix). */

@@ -11,10 +11,15 @@
 import { ExitCode, ParseError, SopsError } from '../errors.js';
 import { bool, entry, float, int, map, nul, seq, str } from '../tree/types.js';
 import type { Entry, MapNode, Node } from '../tree/types.js';
+import { guardDepth, MAX_NESTING } from './depth.js';
 import type { EmitOptions, LoadedFile, Store } from './types.js';
 
-/** Nesting limit: deterministic, and far below what the recursive walkers can take. */
-const MAX_DEPTH = 1000;
+/**
+ * Nesting limit (objects and arrays, the top-level object included): encoding/json's, which
+ * sops meets when it writes JSON. (sops itself reads deeper JSON and fails only when writing
+ * it as JSON; tsops stops at reading.)
+ */
+const MAX_DEPTH = MAX_NESTING;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -149,7 +154,7 @@ class JsonParser {
   }
 
   private enter(): void {
-    if (++this.depth > MAX_DEPTH) throw this.fail(`exceeded max depth (${MAX_DEPTH})`);
+    if (++this.depth > MAX_DEPTH) throw this.fail(`invalid character ${quoteChar(this.s.charCodeAt(this.pos))} exceeded max depth of ${MAX_DEPTH}`);
   }
 
   private object(): MapNode {
@@ -355,12 +360,7 @@ function quoteChar(cp: number): string {
  */
 export function parseJson(data: Uint8Array): MapNode {
   const parser = new JsonParser(goDecodeUtf8(data));
-  try {
-    return parser.document();
-  } catch (e) {
-    if (e instanceof RangeError) throw new ParseError('could not unmarshal input data: the JSON is nested too deeply');
-    throw e;
-  }
+  return guardDepth('could not unmarshal input data', () => parser.document());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -448,6 +448,12 @@ export function encodeJson(node: Node, indent: string | null): string {
   const nl = (depth: number): string => (indent === null ? '' : '\n' + indent.repeat(depth));
   const colon = indent === null ? ':' : ': ';
   const write = (n: Node, depth: number): void => {
+    if (depth >= MAX_DEPTH && (n.kind === 'map' || n.kind === 'seq')) {
+      // what Go's json.Indent, which sops runs over its output, says
+      throw new SopsError(`invalid character '${n.kind === 'map' ? '{' : '['}' exceeded max depth`, ExitCode.ErrorDumpingTree, {
+        hint: `JSON output is limited to ${MAX_DEPTH} levels of nesting (as in sops); write it as YAML (--output-type yaml) or flatten the data`,
+      });
+    }
     switch (n.kind) {
       case 'map': {
         const entries = n.items.filter((i): i is Entry => i.kind === 'entry');
@@ -498,7 +504,7 @@ export function encodeJson(node: Node, indent: string | null): string {
         return;
     }
   };
-  write(node, 0);
+  guardDepth('could not write JSON', () => write(node, 0), ExitCode.ErrorDumpingTree);
   return out.join('');
 }
 

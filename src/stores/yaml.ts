@@ -6,6 +6,8 @@ import type { Node } from '../tree/types.js';
 import type { EmitOptions, LoadedFile, Store } from './types.js';
 import { emitYaml, emitYamlValue } from './yaml/emit.js';
 import { loadYaml } from './yaml/load.js';
+import { guardDepth } from './depth.js';
+import { ExitCode } from '../errors.js';
 
 const encoder = new TextEncoder();
 
@@ -17,10 +19,10 @@ export function createYamlStore(): Store {
       return loadYaml(data);
     },
     emit(file: LoadedFile, opts?: EmitOptions): Uint8Array {
-      return encoder.encode(emitYaml(file, opts));
+      return encoder.encode(guardDepth('could not write YAML', () => emitYaml(file, opts), ExitCode.ErrorDumpingTree));
     },
     emitValue(value: Node): Uint8Array {
-      return encoder.encode(emitYamlValue(value));
+      return encoder.encode(guardDepth('could not write YAML', () => emitYamlValue(value), ExitCode.ErrorDumpingTree));
     },
   };
 }

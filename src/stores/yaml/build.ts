@@ -7,6 +7,7 @@ import type { CST } from 'yaml';
 import { yamlLib } from './lib.js';
 import { ParseError } from '../../errors.js';
 import { TokenModel, type FetchOptions, type TokenType } from './tokens.js';
+import { MAX_NESTING } from '../depth.js';
 
 export type LStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
 
@@ -70,6 +71,9 @@ export class Builder {
   readonly docs: LDoc[] = [];
   private readonly anchors = new Map<string, LNode>();
   private pendingDocEnd: LEvent | undefined;
+  /** Columns of the open block collections that raised the indentation (go-yaml's `indents`). */
+  private readonly indents: number[] = [];
+  private flowLevel = 0;
 
   constructor(private readonly src: string) {
     this.model = new TokenModel(src);
@@ -229,7 +233,30 @@ export class Builder {
     return n;
   }
 
+  /**
+   * go-yaml's nesting limit: a block collection that starts right of the current indentation
+   * pushes a level; more than {@link MAX_NESTING} fail. Returns whether a level was pushed.
+   */
+  private indentTo(offset: number): boolean {
+    const col = this.model.col(offset);
+    if (col <= (this.indents[this.indents.length - 1] ?? -1)) return false;
+    this.indents.push(col);
+    if (this.indents.length > MAX_NESTING) this.fail(offset, `exceeded max depth of ${MAX_NESTING}`);
+    return true;
+  }
+
   private blockMap(t: CST.BlockMap, tag: string, anchor: string | undefined, ctx: Ctx, entry?: number): LNode {
+    const first0 = t.items[0];
+    const at0 = first0?.start.find((s) => s.type === 'explicit-key-ind' || s.type === 'anchor' || s.type === 'tag')?.offset ?? first0?.key?.offset ?? t.offset;
+    const pushed = this.indentTo(at0);
+    try {
+      return this.blockMapIn(t, tag, anchor, ctx, entry);
+    } finally {
+      if (pushed) this.indents.pop();
+    }
+  }
+
+  private blockMapIn(t: CST.BlockMap, tag: string, anchor: string | undefined, ctx: Ctx, entry?: number): LNode {
     const n = newNode('map', this.lineOf(t.offset));
     n.tag = tag;
     this.register(n, anchor);
@@ -271,6 +298,16 @@ export class Builder {
   }
 
   private blockSeq(t: CST.BlockSequence, tag: string, anchor: string | undefined, ctx: Ctx, entry?: number): LNode {
+    const dash0 = t.items[0]?.start.find((s) => s.type === 'seq-item-ind');
+    const pushed = this.indentTo(dash0?.offset ?? t.offset);
+    try {
+      return this.blockSeqIn(t, tag, anchor, ctx, entry);
+    } finally {
+      if (pushed) this.indents.pop();
+    }
+  }
+
+  private blockSeqIn(t: CST.BlockSequence, tag: string, anchor: string | undefined, ctx: Ctx, entry?: number): LNode {
     const n = newNode('seq', this.lineOf(t.offset));
     n.tag = tag;
     this.register(n, anchor);
@@ -291,6 +328,15 @@ export class Builder {
   }
 
   private flow(t: CST.FlowCollection, tag: string, anchor: string | undefined, ctx: Ctx): LNode {
+    if (++this.flowLevel > MAX_NESTING) this.fail(t.start.offset, `exceeded max depth of ${MAX_NESTING}`);
+    try {
+      return this.flowIn(t, tag, anchor, ctx);
+    } finally {
+      this.flowLevel--;
+    }
+  }
+
+  private flowIn(t: CST.FlowCollection, tag: string, anchor: string | undefined, ctx: Ctx): LNode {
     const isMap = t.start.type === 'flow-map-start';
     const n = newNode(isMap ? 'map' : 'seq', this.lineOf(t.offset));
     n.flow = true;

@@ -212,7 +212,8 @@ export class Converter {
 
   private binary(n: LNode): Leaf {
     const b64 = n.value.replace(/[\r\n]/g, '');
-    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) {
+    // (no repeated group: its backtracking overflows the regex stack on a value of tens of MB)
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) {
       throw new ParseError(`${this.where(n)}: !!binary value contains invalid base64 data`);
     }
     const data = new Uint8Array(Buffer.from(b64, 'base64'));

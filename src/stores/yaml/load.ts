@@ -12,17 +12,27 @@ import { attachComments } from './attach.js';
 import { Builder, type LNode } from './build.js';
 import { Converter } from './convert.js';
 import { fastLoadYaml } from './fast.js';
+import { guardDepth, MAX_NESTING } from '../depth.js';
 
 /** The metadata key sops uses in YAML and JSON files. */
 export const METADATA_KEY = 'sops';
 
 function decodeText(data: Uint8Array): string {
+  let text: string;
   try {
     // A leading byte order mark is dropped, as go-yaml does.
-    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch (cause) {
     throw new ParseError('the YAML input is not valid UTF-8', { cause });
   }
+  const bad = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.exec(text);
+  if (bad) {
+    const line = text.slice(0, bad.index).split('\n').length;
+    throw new ParseError(`line ${line}: control characters are not allowed (U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`, {
+      hint: 'YAML text may not contain NUL or other control characters; write them as escapes in a double-quoted string ("\\0", "\\x01")',
+    });
+  }
+  return text;
 }
 
 /** Syntax errors, as the `yaml` package reports them. */
@@ -34,6 +44,8 @@ function checkSyntax(tokens: CST.Token[], lineCounter: LineCounter): void {
     if (!e) continue;
     const pos = lineCounter.linePos(e.pos[0]);
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // the `yaml` package reports its own stack overflow as a syntax error
+    if (/call stack/i.test(msg)) throw new RangeError('Maximum call stack size exceeded');
     throw new ParseError(`line ${pos.line}, column ${pos.col}: ${msg}`, { hint: 'fix the YAML syntax' });
   }
 }
@@ -87,9 +99,22 @@ function checkMergeValue(v: LNode): void {
 /** Parses a YAML file into documents and metadata. */
 export function loadYaml(data: Uint8Array): LoadedFile {
   const raw = decodeText(data);
-  const fast = fastLoadYaml(raw);
-  if (fast) return fast;
-  return loadYamlFull(raw);
+  return guardDepth('could not parse the YAML input', () => {
+    // The fast reader does not count nesting levels; text that may reach the limit goes to the full reader.
+    const fast = mayBeTooDeep(raw) ? undefined : fastLoadYaml(raw);
+    return fast ?? loadYamlFull(raw);
+  });
+}
+
+/**
+ * Whether a block collection may start at column {@link MAX_NESTING} - 1 or later, the only
+ * way to open more than {@link MAX_NESTING} indentation levels (checked exactly by the full
+ * reader). Looks at the indentation and leading `- `/`? ` of each line.
+ */
+function mayBeTooDeep(text: string): boolean {
+  if (text.length < MAX_NESTING) return false;
+  const lead = new RegExp(`^(?:[ \\t]|[-?:](?=[ \\t])){${MAX_NESTING - 1},}`, 'm');
+  return lead.test(text);
 }
 
 /**
