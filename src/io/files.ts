@@ -246,11 +246,23 @@ export function writeStdout(data: Uint8Array | string): Promise<void> {
     try {
       while (rest.length > 0) rest = rest.subarray(writeSync(1, rest, 0, rest.length));
       return Promise.resolve();
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') readerGone();
       stdoutStream = true;
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') readerGone();
+      });
     }
   }
   return new Promise((resolve, reject) => {
-    process.stdout.write(rest, (err) => (err ? reject(err) : resolve()));
+    process.stdout.write(rest, (err) => (err ? ((err as NodeJS.ErrnoException).code === 'EPIPE' ? readerGone() : reject(err)) : resolve()));
   });
+}
+
+/**
+ * The reader of standard output went away (`tsops decrypt f | head`): stop quietly, as sops
+ * (a Go program, ended by SIGPIPE) does, with the shell's code for that signal (128 + 13).
+ */
+function readerGone(): never {
+  process.exit(141);
 }
