@@ -144,16 +144,49 @@ export function linearSource(source: string, flags: string): string | undefined 
   if (flags !== 'u') return undefined;
   let out = '';
   let i = 0;
+  /** Where the last atom (a character, an escape, a class or a group) starts in `out`. */
+  let atomStart = 0;
+  const groups: number[] = [];
   while (i < source.length) {
     const c = source[i]!;
     if (c === '[') {
       const r = convertClass(source, i);
       if (!r) return undefined;
+      atomStart = out.length;
       out += r[0];
       i = r[1];
       continue;
     }
-    if (c === '(' && source[i + 1] === '?' && source[i + 2] !== ':') return undefined; // look-around
+    if (c === '(') {
+      if (source[i + 1] === '?' && source[i + 2] !== ':') return undefined; // look-around
+      groups.push(out.length);
+      const open = source[i + 1] === '?' ? '(?:' : '(';
+      out += open;
+      i += open.length;
+      continue;
+    }
+    if (c === ')') {
+      atomStart = groups.pop() ?? 0;
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      // a counted repetition (a literal `{` is always escaped): the engine refuses counts
+      // above 16, so the atom is written out that many times
+      const m = /^\{(\d+)(,(\d*))?\}\??/.exec(source.slice(i));
+      if (!m) return undefined;
+      const min = Number(m[1]);
+      const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+      const atom = `(?:${out.slice(atomStart)})`;
+      let rep = atom.repeat(min);
+      rep += max === Infinity ? `${atom}*` : `${atom}?`.repeat(max - min);
+      out = out.slice(0, atomStart) + rep;
+      if (out.length > 100_000) return undefined;
+      i += m[0].length;
+      continue;
+    }
+    atomStart = out.length;
     if (c === '\\') {
       const [cp, next, raw] = readChar(source, i);
       if (/^\\[pP]/.test(raw)) return undefined;
