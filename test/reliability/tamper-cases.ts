@@ -23,7 +23,11 @@ export interface TamperCase {
 }
 
 export interface FormatTable {
+  /** Defaults to the format. */
+  name?: string;
   format: FormatName;
+  /** Extra `tsops encrypt` flags. */
+  encryptArgs?: string[];
   ext: string;
   plain: string;
   cases: TamperCase[];
@@ -232,6 +236,21 @@ export const TABLES: FormatTable[] = [
       { what: 'the mac: one data character', mutate: (e) => flip(e, 'data', -1), code: 51, ignoreMac: 0, sops: 'rejects', message: /MAC could not be decrypted/ },
       { what: 'the mac removed', mutate: (e) => sub(e, /^\t\t"mac": .*\n/m, ''), code: 51, ignoreMac: 0, sops: 'rejects', message: /has no MAC/ },
       { what: 'the sops block removed', mutate: (e) => sub(e, /,\n\t"sops": [\s\S]*$/, '\n}\n'), code: 1, ignoreMac: 1, sops: 'rejects', message: /sops metadata not found/ },
+    ],
+  },
+  {
+    name: 'yaml --mac-only-encrypted',
+    format: 'yaml',
+    ext: 'yaml',
+    encryptArgs: ['--mac-only-encrypted'],
+    plain: 'secret: S3cr3t-Value-1\nnum: 42\nplain_unencrypted: visible\n',
+    cases: [
+      { what: 'the mac_only_encrypted flag removed', mutate: (e) => sub(e, /^ {4}mac_only_encrypted: true\n/m, ''), code: 51, ignoreMac: 0, sops: 'rejects', message: MAC },
+      { what: 'an unencrypted value changed (not in the MAC, by the choice of --mac-only-encrypted)', mutate: (e) => sub(e, 'visible', 'tampered'), code: 0, ignoreMac: 0, sops: 'accepts', out: /tampered/ },
+      { what: 'an unencrypted key added (not in the MAC)', mutate: (e) => sub(e, /^sops:/m, 'extra_unencrypted: new\nsops:'), code: 0, ignoreMac: 0, sops: 'accepts', out: /extra_unencrypted: new/ },
+      { what: 'one data character of an encrypted value', mutate: (e) => flip(e, 'data', 0), code: 25, ignoreMac: 25, sops: 'rejects', message: VALUE('["secret"]') },
+      { what: 'two encrypted keys reordered', mutate: (e) => swapLines(e, /^secret:/, /^num:/), code: 51, ignoreMac: 0, sops: 'rejects', message: MAC },
+      { what: 'an encrypted key removed', mutate: (e) => sub(e, /^num: .*\n/m, ''), code: 51, ignoreMac: 0, sops: 'rejects', message: MAC },
     ],
   },
 ];

@@ -54,17 +54,18 @@ function run(args: string[], content: string, ext: string): Promise<CliResult & 
 
 /** Two files of the table's format encrypted by the CLI (the second for cross-file cases). */
 function encryptedPair(tb: FormatTable): Promise<[string, string]> {
-  let p = encrypted.get(tb.format);
+  const id = tb.name ?? tb.format;
+  let p = encrypted.get(id);
   if (!p) {
     p = (async () => {
       const one = async () => {
-        const r = await run(['encrypt', '--age', key.recipient], tb.plain, tb.ext);
+        const r = await run(['encrypt', '--age', key.recipient, ...(tb.encryptArgs ?? [])], tb.plain, tb.ext);
         if (r.code !== 0) throw new Error(`encrypt ${tb.format}: ${r.stderr}`);
         return r.out;
       };
       return [await one(), await one()] as [string, string];
     })();
-    encrypted.set(tb.format, p);
+    encrypted.set(id, p);
   }
   return p;
 }
@@ -75,14 +76,15 @@ function assertNoSecrets(t: import('ava').ExecutionContext, r: CliResult) {
 }
 
 for (const tb of TABLES) {
-  test(`${tb.format}: the untouched file decrypts (baseline of the table)`, async (t) => {
+  const title = tb.name ?? tb.format;
+  test(`${title}: the untouched file decrypts (baseline of the table)`, async (t) => {
     const [enc] = await encryptedPair(tb);
     const r = await run(['decrypt'], enc, tb.ext);
     t.is(r.code, 0, r.stderr);
     t.is(r.out.replace(/\s/g, ''), tb.plain.replace(/\s/g, '')); // same content, formatting aside
   });
   for (const c of tb.cases) {
-    test(`${tb.format}: ${c.what}`, async (t) => {
+    test(`${title}: ${c.what}`, async (t) => {
       const [enc, other] = await encryptedPair(tb);
       const tampered = c.mutate(enc, other);
       t.not(tampered, enc);
