@@ -14,7 +14,9 @@
  * surrogate pairs and lone surrogates are each replaced by one lone high surrogate
  * (U+D800), and each class either contains all of U+D800-U+DFFF and U+10000-U+10FFFF or none
  * of them (else the pattern is not converted). `u`-mode matches an astral character as one
- * code point, so does the rewritten pattern match the one placeholder.
+ * code point, so does the rewritten pattern match the one placeholder. The engine refuses
+ * repetition counts above 16, so `x{n,m}` is written out (`x` n times, then `x?` m-n times);
+ * RE2's own limit of 1000 keeps that small.
  */
 import { setFlagsFromString } from 'node:v8';
 
