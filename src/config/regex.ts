@@ -21,6 +21,8 @@
  * Matching is an unanchored search, as Go's `MatchString`: use `regexp.test(s)`.
  */
 
+import { withLinearTest } from './linear-regex.js';
+
 /** A Go regular expression that Go rejects, or that has no JavaScript equivalent. */
 export class Re2SyntaxError extends Error {
   /** The pattern as written in the config. */
@@ -57,10 +59,14 @@ export function translateRe2(pattern: string): TranslatedRegex {
   return result;
 }
 
-/** Translates and compiles a Go RE2 pattern. Throws {@link Re2SyntaxError}. */
+/**
+ * Translates and compiles a Go RE2 pattern. Throws {@link Re2SyntaxError}. Its `test()` runs
+ * in linear time, as Go's matcher does, unless the pattern uses `(?i)`, `(?m)` anchors or
+ * `\p{..}` classes (see {@link withLinearTest}).
+ */
 export function compileRe2(pattern: string): RegExp {
   const { source, flags } = translateRe2(pattern);
-  return new RegExp(source, flags);
+  return withLinearTest(new RegExp(source, flags));
 }
 
 type Range = [number, number];

@@ -332,12 +332,20 @@ export function parseConfig(text: string): ValidationResult {
   const parseErrors = list.flatMap((d) => d.errors);
   for (const e of parseErrors) {
     const line = lc.linePos(e.pos[0]).line;
-    problems.push({ path: '', segments: [], message: e.message.split('\n')[0]!.replace(/:$/, ''), severity: 'error', line });
+    problems.push({ path: '', segments: [], message: yamlMessage(e.message.split('\n')[0]!.replace(/:$/, '')), severity: 'error', line });
   }
   if (parseErrors.length > 0 || !doc) {
     return { config: { stores: {} }, problems };
   }
-  const result = validateConfig(doc.toJS({ maxAliasCount: 1000 }));
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // a YAML bomb (aliases expanding exponentially) or nesting too deep for the stack
+    problems.push({ path: '', segments: [], message: yamlMessage(e instanceof Error ? e.message : String(e)), severity: 'error', line: 1 });
+    return { config: { stores: {} }, problems };
+  }
+  const result = validateConfig(data);
   for (const p of result.problems) {
     const line = lineOf(doc, p.segments, lc);
     problems.push(line === undefined ? p : { ...p, line });
@@ -346,6 +354,13 @@ export function parseConfig(text: string): ValidationResult {
     problems.push({ path: '', segments: [], severity: 'warning', line: lc.linePos(list[1]!.range[0]).line, message: 'only the first YAML document is used; the others are ignored (as in sops)' });
   }
   return { config: result.config, problems };
+}
+
+/** The yaml library's message for resource limits, in words a user can act on. */
+function yamlMessage(msg: string): string {
+  if (/excessive alias count/i.test(msg)) return 'its aliases expand to too much data (a YAML "bomb"?); write the values out instead';
+  if (/maximum call stack/i.test(msg)) return 'the YAML is nested too deeply';
+  return msg;
 }
 
 /** The line of the key (or item) a problem points at; the nearest existing parent otherwise. */
