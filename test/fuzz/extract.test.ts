@@ -76,7 +76,7 @@ const tree = fc.letrec<{ node: Node; map: MapNode }>((tie) => ({
 })).map;
 const steps = fc.array(fc.oneof(fc.constantFrom(...KEYS), fc.integer({ min: -1, max: 4 })), { maxLength: 5 });
 
-/** The walk sops does (comments are not list elements in tsops: see docs/reliability/tamper.md). */
+/** The walk sops does (comments are not list elements in tsops: see docs/reliability.md, tampering). */
 function walk(root: Node, path: readonly PathStep[]): Node | undefined {
   let cur: Node = root;
   for (const s of path) {
