@@ -12,6 +12,7 @@
  * plaintext only after its tag matched (compared in constant time).
  */
 import { createCipheriv, timingSafeEqual, type Cipheriv } from 'node:crypto';
+import { WasmGhash } from './ghash-wasm.js';
 
 /** One value to open: IV (any length), additional data, ciphertext and 16-byte tag. */
 export interface SealedValue {
@@ -55,6 +56,8 @@ export class GcmBatch {
   private y1 = 0;
   private y2 = 0;
   private y3 = 0;
+  /** The same GHASH in WebAssembly (used by the packed methods), when available. */
+  private readonly wasm: WasmGhash | undefined;
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
@@ -62,6 +65,7 @@ export class GcmBatch {
     this.ecb.setAutoPadding(false);
     const h = this.ecb.update(Buffer.alloc(16));
     this.buildTables(h);
+    this.wasm = WasmGhash.create(this.m8, this.r8);
   }
 
   private buildTables(h: Uint8Array): void {
@@ -371,13 +375,23 @@ export class GcmBatch {
   }
 
   /** The counter blocks of packed values (see {@link counterBlocks}), encrypted. */
-  private packedStream(p: PackedValues): Buffer {
+  private packedStream(p: PackedValues, wasmIvs = -1): Buffer {
     const { count, ivLength, ivs, dataOff } = p;
     const total = count + Math.ceil((dataOff[count]! - dataOff[0]!) / 16) + count;
     const blocks = Buffer.allocUnsafe(total * 16);
+    const w = wasmIvs >= 0 && ivLength !== 12 ? this.wasm : undefined;
     let off = 0;
     for (let v = 0; v < count; v++) {
-      this.j0(ivs.subarray(v * ivLength, (v + 1) * ivLength), blocks, off);
+      if (w) {
+        // J0 = GHASH(IV, lengths), the IVs being in WebAssembly memory from `wasmIvs`
+        w.reset();
+        w.absorb(wasmIvs + v * ivLength, ivLength);
+        w.lengths(0, ivLength);
+        put32(blocks, off, w.y(0));
+        put32(blocks, off + 4, w.y(1));
+        put32(blocks, off + 8, w.y(2));
+        put32(blocks, off + 12, w.y(3));
+      } else this.j0(ivs.subarray(v * ivLength, (v + 1) * ivLength), blocks, off);
       const n = Math.ceil((dataOff[v + 1]! - dataOff[v]!) / 16);
       // inc32(J0), inc32²(J0), ...: written word by word (a Buffer.copy per block costs more)
       const w0 = be32(blocks, off);
@@ -403,6 +417,7 @@ export class GcmBatch {
    * did not match is zeroed.
    */
   openPacked(p: PackedValues): { plain: Buffer; ok: Uint8Array } {
+    if (this.wasm) return this.openPackedWasm(p, this.wasm);
     const { count, aad, aadOff, data, dataOff, tags } = p;
     const stream = this.packedStream(p);
     const plain = Buffer.allocUnsafe(data.length);
@@ -432,6 +447,7 @@ export class GcmBatch {
    * the same way, and the 16-byte tags end to end (`tags` of the input is not used).
    */
   sealPacked(p: PackedValues): { data: Buffer; tags: Buffer } {
+    if (this.wasm) return this.sealPackedWasm(p, this.wasm);
     const { count, aad, aadOff, data: plain, dataOff } = p;
     const stream = this.packedStream(p);
     const data = Buffer.allocUnsafe(plain.length);
@@ -450,6 +466,90 @@ export class GcmBatch {
       put32(tags, v * 16 + 8, this.y2 ^ be32(stream, s + 8));
       put32(tags, v * 16 + 12, this.y3 ^ be32(stream, s + 12));
       s += 16 + Math.ceil((end - start) / 16) * 16;
+    }
+    return { data, tags };
+  }
+
+  /**
+   * Copies the IVs, additional data and `data` of packed values into WebAssembly memory;
+   * returns where each starts there.
+   */
+  private toWasm(p: PackedValues, w: WasmGhash, data: Uint8Array): { ivs: number; aad: number; data: number } {
+    const ivBytes = p.count * p.ivLength;
+    const aadBytes = p.aadOff[p.count]!;
+    const dataBytes = p.dataOff[p.count]!;
+    const base = w.reserve(ivBytes + aadBytes + dataBytes);
+    const m = w.bytes;
+    m.set(p.ivs.subarray(0, ivBytes), base);
+    m.set(p.aad.subarray(0, aadBytes), base + ivBytes);
+    m.set(data.subarray(0, dataBytes), base + ivBytes + aadBytes);
+    return { ivs: base, aad: base + ivBytes, data: base + ivBytes + aadBytes };
+  }
+
+  /** GHASH of value `v` (its additional data and ciphertext at `at` in WebAssembly memory) into y of `w`. */
+  private static ghashWasm(p: PackedValues, w: WasmGhash, at: { aad: number; data: number }, v: number): void {
+    const a0 = p.aadOff[v]!;
+    const a1 = p.aadOff[v + 1]!;
+    const d0 = p.dataOff[v]!;
+    const d1 = p.dataOff[v + 1]!;
+    w.reset();
+    w.absorb(at.aad + a0, a1 - a0);
+    w.absorb(at.data + d0, d1 - d0);
+    w.lengths(a1 - a0, d1 - d0);
+  }
+
+  /** {@link openPacked} with GHASH in WebAssembly. */
+  private openPackedWasm(p: PackedValues, w: WasmGhash): { plain: Buffer; ok: Uint8Array } {
+    const { count, data, dataOff, tags } = p;
+    const at = this.toWasm(p, w, data);
+    const stream = this.packedStream(p, at.ivs);
+    const plain = Buffer.allocUnsafe(data.length);
+    const ok = new Uint8Array(count);
+    let s = 0;
+    for (let v = 0; v < count; v++) {
+      const start = dataOff[v]!;
+      const end = dataOff[v + 1]!;
+      GcmBatch.ghashWasm(p, w, at, v);
+      const t = v * 16;
+      // constant-time tag comparison
+      const diff = (w.y(0) ^ be32(stream, s) ^ be32(tags, t)) | (w.y(1) ^ be32(stream, s + 4) ^ be32(tags, t + 4))
+        | (w.y(2) ^ be32(stream, s + 8) ^ be32(tags, t + 8)) | (w.y(3) ^ be32(stream, s + 12) ^ be32(tags, t + 12));
+      const good = diff === 0;
+      ok[v] = good ? 1 : 0;
+      for (let k = start, j = s + 16; k < end; k++, j++) plain[k] = good ? data[k]! ^ stream[j]! : 0;
+      s += 16 + Math.ceil((end - start) / 16) * 16;
+    }
+    return { plain, ok };
+  }
+
+  /** {@link sealPacked} with GHASH in WebAssembly. */
+  private sealPackedWasm(p: PackedValues, w: WasmGhash): { data: Buffer; tags: Buffer } {
+    const { count, data: plain, dataOff } = p;
+    // the counter blocks need the IVs there; the ciphertexts replace the plaintexts below
+    const at = this.toWasm(p, w, plain);
+    const stream = this.packedStream(p, at.ivs);
+    const data = Buffer.allocUnsafe(plain.length);
+    const m = w.bytes;
+    let s = 0;
+    for (let v = 0; v < count; v++) {
+      const start = dataOff[v]!;
+      const end = dataOff[v + 1]!;
+      for (let k = start, j = s + 16; k < end; k++, j++) {
+        const x = plain[k]! ^ stream[j]!;
+        data[k] = x;
+        m[at.data + k] = x;
+      }
+      s += 16 + Math.ceil((end - start) / 16) * 16;
+    }
+    const tags = Buffer.allocUnsafe(count * 16);
+    s = 0;
+    for (let v = 0; v < count; v++) {
+      GcmBatch.ghashWasm(p, w, at, v);
+      put32(tags, v * 16, w.y(0) ^ be32(stream, s));
+      put32(tags, v * 16 + 4, w.y(1) ^ be32(stream, s + 4));
+      put32(tags, v * 16 + 8, w.y(2) ^ be32(stream, s + 8));
+      put32(tags, v * 16 + 12, w.y(3) ^ be32(stream, s + 12));
+      s += 16 + Math.ceil((dataOff[v + 1]! - dataOff[v]!) / 16) * 16;
     }
     return { data, tags };
   }
