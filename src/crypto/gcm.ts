@@ -417,7 +417,8 @@ export class GcmBatch {
    * did not match is zeroed.
    */
   openPacked(p: PackedValues): { plain: Buffer; ok: Uint8Array } {
-    if (this.wasm) return this.openPackedWasm(p, this.wasm);
+    const at = this.wasm && this.toWasm(p, this.wasm, p.data);
+    if (at) return this.openPackedWasm(p, this.wasm!, at);
     const { count, aad, aadOff, data, dataOff, tags } = p;
     const stream = this.packedStream(p);
     const plain = Buffer.allocUnsafe(data.length);
@@ -447,7 +448,9 @@ export class GcmBatch {
    * the same way, and the 16-byte tags end to end (`tags` of the input is not used).
    */
   sealPacked(p: PackedValues): { data: Buffer; tags: Buffer } {
-    if (this.wasm) return this.sealPackedWasm(p, this.wasm);
+    // the counter blocks need the IVs there; the ciphertexts replace the plaintexts later
+    const at = this.wasm && this.toWasm(p, this.wasm, p.data);
+    if (at) return this.sealPackedWasm(p, this.wasm!, at);
     const { count, aad, aadOff, data: plain, dataOff } = p;
     const stream = this.packedStream(p);
     const data = Buffer.allocUnsafe(plain.length);
@@ -474,11 +477,12 @@ export class GcmBatch {
    * Copies the IVs, additional data and `data` of packed values into WebAssembly memory;
    * returns where each starts there.
    */
-  private toWasm(p: PackedValues, w: WasmGhash, data: Uint8Array): { ivs: number; aad: number; data: number } {
+  private toWasm(p: PackedValues, w: WasmGhash, data: Uint8Array): { ivs: number; aad: number; data: number } | undefined {
     const ivBytes = p.count * p.ivLength;
     const aadBytes = p.aadOff[p.count]!;
     const dataBytes = p.dataOff[p.count]!;
     const base = w.reserve(ivBytes + aadBytes + dataBytes);
+    if (base < 0) return undefined;
     const m = w.bytes;
     m.set(p.ivs.subarray(0, ivBytes), base);
     m.set(p.aad.subarray(0, aadBytes), base + ivBytes);
@@ -499,9 +503,8 @@ export class GcmBatch {
   }
 
   /** {@link openPacked} with GHASH in WebAssembly. */
-  private openPackedWasm(p: PackedValues, w: WasmGhash): { plain: Buffer; ok: Uint8Array } {
+  private openPackedWasm(p: PackedValues, w: WasmGhash, at: { ivs: number; aad: number; data: number }): { plain: Buffer; ok: Uint8Array } {
     const { count, data, dataOff, tags } = p;
-    const at = this.toWasm(p, w, data);
     const stream = this.packedStream(p, at.ivs);
     const plain = Buffer.allocUnsafe(data.length);
     const ok = new Uint8Array(count);
@@ -523,10 +526,8 @@ export class GcmBatch {
   }
 
   /** {@link sealPacked} with GHASH in WebAssembly. */
-  private sealPackedWasm(p: PackedValues, w: WasmGhash): { data: Buffer; tags: Buffer } {
+  private sealPackedWasm(p: PackedValues, w: WasmGhash, at: { ivs: number; aad: number; data: number }): { data: Buffer; tags: Buffer } {
     const { count, data: plain, dataOff } = p;
-    // the counter blocks need the IVs there; the ciphertexts replace the plaintexts below
-    const at = this.toWasm(p, w, plain);
     const stream = this.packedStream(p, at.ivs);
     const data = Buffer.allocUnsafe(plain.length);
     const m = w.bytes;

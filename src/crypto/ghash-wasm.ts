@@ -147,11 +147,21 @@ export class WasmGhash {
     }
   }
 
-  /** Makes room for `n` bytes of data from offset {@link DATA_OFFSET} (plus a spare block); returns that offset. */
+  /**
+   * Makes room for `n` bytes of data from offset {@link DATA_OFFSET} (plus a spare block);
+   * returns that offset, or -1 when the memory cannot grow that far (the caller then uses
+   * the JavaScript GHASH).
+   */
   reserve(n: number): number {
     const need = DATA + n + 16;
     const have = this.memory.buffer.byteLength;
-    if (need > have) this.memory.grow(Math.ceil((need - have) / PAGE));
+    if (need > have) {
+      try {
+        this.memory.grow(Math.ceil((need - have) / PAGE));
+      } catch {
+        return -1;
+      }
+    }
     if (this.bytes.buffer !== this.memory.buffer || this.bytes.length !== this.memory.buffer.byteLength) this.bytes = new Uint8Array(this.memory.buffer);
     return DATA;
   }

@@ -164,3 +164,10 @@ test('sealPacked and openPacked match node:crypto for 12- and 32-byte IVs, any A
     }
   }
 });
+
+test('WasmGhash.reserve reports memory it cannot get (the caller falls back to the JavaScript GHASH)', (t) => {
+  const w = WasmGhash.create(new Int32Array(1024), new Int32Array(256))!;
+  t.is(w.reserve(2 ** 33), -1);
+  t.true(w.reserve(100_000) > 0);
+  t.true(w.bytes.length >= 100_000);
+});
