@@ -417,8 +417,10 @@ export class GcmBatch {
    * did not match is zeroed.
    */
   openPacked(p: PackedValues): { plain: Buffer; ok: Uint8Array } {
-    const at = this.wasm && this.toWasm(p, this.wasm, p.data);
-    if (at) return this.openPackedWasm(p, this.wasm!, at);
+    if (this.wasm && p.ivLength !== 12) {
+      const r = this.wasm.openPacked(p, (blocks) => this.ecb.update(blocks));
+      if (r) return r;
+    }
     const { count, aad, aadOff, data, dataOff, tags } = p;
     const stream = this.packedStream(p);
     const plain = Buffer.allocUnsafe(data.length);
@@ -500,29 +502,6 @@ export class GcmBatch {
     w.absorb(at.aad + a0, a1 - a0);
     w.absorb(at.data + d0, d1 - d0);
     w.lengths(a1 - a0, d1 - d0);
-  }
-
-  /** {@link openPacked} with GHASH in WebAssembly. */
-  private openPackedWasm(p: PackedValues, w: WasmGhash, at: { ivs: number; aad: number; data: number }): { plain: Buffer; ok: Uint8Array } {
-    const { count, data, dataOff, tags } = p;
-    const stream = this.packedStream(p, at.ivs);
-    const plain = Buffer.allocUnsafe(data.length);
-    const ok = new Uint8Array(count);
-    let s = 0;
-    for (let v = 0; v < count; v++) {
-      const start = dataOff[v]!;
-      const end = dataOff[v + 1]!;
-      GcmBatch.ghashWasm(p, w, at, v);
-      const t = v * 16;
-      // constant-time tag comparison
-      const diff = (w.y(0) ^ be32(stream, s) ^ be32(tags, t)) | (w.y(1) ^ be32(stream, s + 4) ^ be32(tags, t + 4))
-        | (w.y(2) ^ be32(stream, s + 8) ^ be32(tags, t + 8)) | (w.y(3) ^ be32(stream, s + 12) ^ be32(tags, t + 12));
-      const good = diff === 0;
-      ok[v] = good ? 1 : 0;
-      for (let k = start, j = s + 16; k < end; k++, j++) plain[k] = good ? data[k]! ^ stream[j]! : 0;
-      s += 16 + Math.ceil((end - start) / 16) * 16;
-    }
-    return { plain, ok };
   }
 
   /** {@link sealPacked} with GHASH in WebAssembly. */
