@@ -171,3 +171,42 @@ test('WasmGhash.reserve reports memory it cannot get (the caller falls back to t
   t.true(w.reserve(100_000) > 0);
   t.true(w.bytes.length >= 100_000);
 });
+
+test('decryptMany on texts changed at every position: each result is decrypt()\'s, or left to it', (t) => {
+  const key = randomBytes(32);
+  const c = new ValueCipher(key);
+  const types = ['str', 'int', 'float', 'bool', 'time', 'comment', 'bytes'] as const;
+  const bases = Array.from({ length: 7 }, (_, i) => c.encrypt(randomBytes(1 + i * 5), types[i]!, `k${i}:`));
+  // ASCII edits (the decoder in WebAssembly) and non-ASCII ones (the regex path)
+  for (const chars of [['=', ',', ']', 'A', '/', '+', '-', ' ', ':', '', '==', 'AAAA', ',iv:', ',tag:'], ['\u00e9', '\u0141']]) {
+    const texts: string[] = [];
+    const ads: string[] = [];
+    bases.forEach((base, b) => {
+      for (let i = 0; i < base.length; i++) {
+        for (const ch of chars) {
+          texts.push(base.slice(0, i) + ch + base.slice(i + 1));
+          ads.push(`k${b}:`);
+        }
+      }
+      texts.push(base);
+      ads.push(`k${b}:`);
+    });
+    const many = new ValueCipher(key).decryptMany(texts, ads);
+    let decrypted = 0;
+    texts.forEach((text, i) => {
+      let one: { type: string; plain: Buffer } | undefined;
+      try {
+        const r = new ValueCipher(key).decrypt(text, ads[i]!);
+        one = { type: r.type, plain: Buffer.from(r.plain) };
+      } catch {
+        one = undefined;
+      }
+      const got = many[i];
+      if (got === undefined) return; // left to decrypt()
+      decrypted++;
+      if (one === undefined) t.fail(`decryptMany accepted what decrypt() rejects: ${text}`);
+      else if (got.type !== one.type || !Buffer.from(got.plain).equals(one.plain)) t.fail(`different result for ${text}`);
+    });
+    t.true(decrypted >= bases.length, 'the unchanged texts are decrypted in the batch');
+  }
+});
