@@ -375,23 +375,13 @@ export class GcmBatch {
   }
 
   /** The counter blocks of packed values (see {@link counterBlocks}), encrypted. */
-  private packedStream(p: PackedValues, wasmIvs = -1): Buffer {
+  private packedStream(p: PackedValues): Buffer {
     const { count, ivLength, ivs, dataOff } = p;
     const total = count + Math.ceil((dataOff[count]! - dataOff[0]!) / 16) + count;
     const blocks = Buffer.allocUnsafe(total * 16);
-    const w = wasmIvs >= 0 && ivLength !== 12 ? this.wasm : undefined;
     let off = 0;
     for (let v = 0; v < count; v++) {
-      if (w) {
-        // J0 = GHASH(IV, lengths), the IVs being in WebAssembly memory from `wasmIvs`
-        w.reset();
-        w.absorb(wasmIvs + v * ivLength, ivLength);
-        w.lengths(0, ivLength);
-        put32(blocks, off, w.y(0));
-        put32(blocks, off + 4, w.y(1));
-        put32(blocks, off + 8, w.y(2));
-        put32(blocks, off + 12, w.y(3));
-      } else this.j0(ivs.subarray(v * ivLength, (v + 1) * ivLength), blocks, off);
+      this.j0(ivs.subarray(v * ivLength, (v + 1) * ivLength), blocks, off);
       const n = Math.ceil((dataOff[v + 1]! - dataOff[v]!) / 16);
       // inc32(J0), inc32²(J0), ...: written word by word (a Buffer.copy per block costs more)
       const w0 = be32(blocks, off);
@@ -450,9 +440,10 @@ export class GcmBatch {
    * the same way, and the 16-byte tags end to end (`tags` of the input is not used).
    */
   sealPacked(p: PackedValues): { data: Buffer; tags: Buffer } {
-    // the counter blocks need the IVs there; the ciphertexts replace the plaintexts later
-    const at = this.wasm && this.toWasm(p, this.wasm, p.data);
-    if (at) return this.sealPackedWasm(p, this.wasm!, at);
+    if (this.wasm && p.ivLength !== 12) {
+      const r = this.wasm.sealPacked(p, (blocks) => this.ecb.update(blocks));
+      if (r) return r;
+    }
     const { count, aad, aadOff, data: plain, dataOff } = p;
     const stream = this.packedStream(p);
     const data = Buffer.allocUnsafe(plain.length);
@@ -471,65 +462,6 @@ export class GcmBatch {
       put32(tags, v * 16 + 8, this.y2 ^ be32(stream, s + 8));
       put32(tags, v * 16 + 12, this.y3 ^ be32(stream, s + 12));
       s += 16 + Math.ceil((end - start) / 16) * 16;
-    }
-    return { data, tags };
-  }
-
-  /**
-   * Copies the IVs, additional data and `data` of packed values into WebAssembly memory;
-   * returns where each starts there.
-   */
-  private toWasm(p: PackedValues, w: WasmGhash, data: Uint8Array): { ivs: number; aad: number; data: number } | undefined {
-    const ivBytes = p.count * p.ivLength;
-    const aadBytes = p.aadOff[p.count]!;
-    const dataBytes = p.dataOff[p.count]!;
-    const base = w.reserve(ivBytes + aadBytes + dataBytes);
-    if (base < 0) return undefined;
-    const m = w.bytes;
-    m.set(p.ivs.subarray(0, ivBytes), base);
-    m.set(p.aad.subarray(0, aadBytes), base + ivBytes);
-    m.set(data.subarray(0, dataBytes), base + ivBytes + aadBytes);
-    return { ivs: base, aad: base + ivBytes, data: base + ivBytes + aadBytes };
-  }
-
-  /** GHASH of value `v` (its additional data and ciphertext at `at` in WebAssembly memory) into y of `w`. */
-  private static ghashWasm(p: PackedValues, w: WasmGhash, at: { aad: number; data: number }, v: number): void {
-    const a0 = p.aadOff[v]!;
-    const a1 = p.aadOff[v + 1]!;
-    const d0 = p.dataOff[v]!;
-    const d1 = p.dataOff[v + 1]!;
-    w.reset();
-    w.absorb(at.aad + a0, a1 - a0);
-    w.absorb(at.data + d0, d1 - d0);
-    w.lengths(a1 - a0, d1 - d0);
-  }
-
-  /** {@link sealPacked} with GHASH in WebAssembly. */
-  private sealPackedWasm(p: PackedValues, w: WasmGhash, at: { ivs: number; aad: number; data: number }): { data: Buffer; tags: Buffer } {
-    const { count, data: plain, dataOff } = p;
-    const stream = this.packedStream(p, at.ivs);
-    const data = Buffer.allocUnsafe(plain.length);
-    const m = w.bytes;
-    let s = 0;
-    for (let v = 0; v < count; v++) {
-      const start = dataOff[v]!;
-      const end = dataOff[v + 1]!;
-      for (let k = start, j = s + 16; k < end; k++, j++) {
-        const x = plain[k]! ^ stream[j]!;
-        data[k] = x;
-        m[at.data + k] = x;
-      }
-      s += 16 + Math.ceil((end - start) / 16) * 16;
-    }
-    const tags = Buffer.allocUnsafe(count * 16);
-    s = 0;
-    for (let v = 0; v < count; v++) {
-      GcmBatch.ghashWasm(p, w, at, v);
-      put32(tags, v * 16, w.y(0) ^ be32(stream, s));
-      put32(tags, v * 16 + 4, w.y(1) ^ be32(stream, s + 4));
-      put32(tags, v * 16 + 8, w.y(2) ^ be32(stream, s + 8));
-      put32(tags, v * 16 + 12, w.y(3) ^ be32(stream, s + 12));
-      s += 16 + Math.ceil((dataOff[v + 1]! - dataOff[v]!) / 16) * 16;
     }
     return { data, tags };
   }

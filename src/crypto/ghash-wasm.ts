@@ -1,13 +1,19 @@
 /**
- * GHASH (the authentication half of AES-GCM) in a small WebAssembly function, for
- * {@link GcmBatch}. The JavaScript version in gcm.ts is only fast once V8 has optimized it,
- * which a CLI run that decrypts one file never waits for: for 10,000 values most of its time
- * went to unoptimized code. WebAssembly is compiled to machine code before it first runs.
+ * The per-value work of {@link GcmBatch}'s packed methods in WebAssembly: counter blocks,
+ * GHASH (8-bit tables, Shoup's method, the tables gcm.ts builds), the constant-time tag check
+ * and the XOR with the key stream. The JavaScript versions in gcm.ts are only fast once V8 has
+ * optimized them, which a CLI run that decrypts one file never waits for: for 10,000 values
+ * most of their time went to unoptimized code. WebAssembly is compiled before it first runs.
+ * The AES block encryptions stay with node:crypto (one AES-256-ECB call per batch).
  *
- * The function is the same 8-bit table method (Shoup's) as the JavaScript one, with the same
- * tables: `absorb(ptr, len)` sets y = (y ^ block)·H for each 16-byte block of memory
- * `[ptr, ptr+len)`, the last one zero-padded. The module is assembled here from its opcodes
- * (no build step, no dependency); the tests compare the results with node:crypto.
+ * Functions (memory addresses and lengths are i32):
+ * - `absorb(ptr, len)`: y = (y ^ block)·H for each 16-byte block of `[ptr, ptr+len)`, the last
+ *   one zero-padded;
+ * - `ghash(p1, n1, p2, n2, l1, l2)`: y = GHASH of two zero-padded inputs and the length block;
+ * - `ctr(...)`: J0 and the counter blocks of every value; `open(...)` / `seal(...)`: the rest.
+ *
+ * The module is assembled here from its opcodes (no build step, no dependency); the tests
+ * compare every result with node:crypto.
  */
 
 // The function bodies below are built only when the module is first needed (small files never need it).
@@ -192,6 +198,36 @@ const openBody = (): number[] => [
   END,
 ];
 
+// seal(count, aad, aadOff, data, dataOff, stream, out, tags): for each value, its ciphertext
+// (data ^ key stream) to out and its tag (GHASH(aad, ciphertext) ^ E(J0)) to tags.
+const [S_COUNT, S_AAD, S_AOFF, S_DATA, S_DOFF, S_STREAM, S_OUT, S_TAGS] = [0, 1, 2, 3, 4, 5, 6, 7];
+const [S_V, S_S, S_A0, S_A1, S_D0, S_D1, S_K, S_J] = [8, 9, 10, 11, 12, 13, 14, 15];
+const sealBody = (): number[] => [
+  ...get(S_STREAM), ...set(S_S),
+  ...whileBelow(S_V, get(S_COUNT), [
+    ...word(S_AOFF, S_V, 0), ...set(S_A0), ...word(S_AOFF, S_V, 4), ...set(S_A1),
+    ...word(S_DOFF, S_V, 0), ...set(S_D0), ...word(S_DOFF, S_V, 4), ...set(S_D1),
+    ...get(S_D0), ...set(S_K), ...get(S_S), ...c(16), ADD, ...set(S_J),
+    ...whileBelow(S_K, get(S_D1), [
+      ...get(S_OUT), ...get(S_K), ADD,
+      ...get(S_DATA), ...get(S_K), ADD, ...load8(0), ...get(S_J), ...load8(0), XOR,
+      ...store8(0),
+      ...get(S_J), ...c(1), ADD, ...set(S_J),
+    ]),
+    ...get(S_AAD), ...get(S_A0), ADD, ...get(S_A1), ...get(S_A0), SUB,
+    ...get(S_OUT), ...get(S_D0), ADD, ...get(S_D1), ...get(S_D0), SUB,
+    ...get(S_A1), ...get(S_A0), SUB, ...get(S_D1), ...get(S_D0), SUB, CALL, 1,
+    ...c(0), ...set(S_K),
+    ...whileBelow(S_K, c(16), [
+      ...get(S_TAGS), ...get(S_V), ...c(4), SHL, ADD, ...get(S_K), ADD,
+      ...get(S_K), ...load8(STATE), ...get(S_S), ...get(S_K), ADD, ...load8(0), XOR,
+      ...store8(0),
+    ]),
+    ...get(S_S), ...c(16), ADD, ...get(S_D1), ...get(S_D0), SUB, ...c(15), ADD, ...c(-16), AND, ADD, ...set(S_S),
+  ]),
+  END,
+];
+
 const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
 const name = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
@@ -203,11 +239,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const type = (params: number, results: number) => [0x60, params, ...Array<number>(params).fill(I32), results, ...Array<number>(results).fill(I32)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [4, ...type(2, 0), ...type(6, 0), ...type(5, 1), ...type(9, 0)]),
-    ...section(3, [4, 0, 1, 2, 3]), // absorb, ghash, ctr, open
+    ...section(1, [5, ...type(2, 0), ...type(6, 0), ...type(5, 1), ...type(9, 0), ...type(8, 0)]),
+    ...section(3, [5, 0, 1, 2, 3, 4]), // absorb, ghash, ctr, open, seal
     ...section(5, [1, 0x00, 1]), // one memory, at least one page
-    ...section(7, [4, ...name('absorb'), 0x00, 0, ...name('ctr'), 0x00, 2, ...name('open'), 0x00, 3, ...name('memory'), 0x02, 0]),
-    ...section(10, [4, ...fn(8, absorbBody()), ...fn(0, ghashBody()), ...fn(5, ctrBody()), ...fn(10, openBody())]),
+    ...section(7, [5, ...name('absorb'), 0x00, 0, ...name('ctr'), 0x00, 2, ...name('open'), 0x00, 3, ...name('seal'), 0x00, 4, ...name('memory'), 0x02, 0]),
+    ...section(10, [5, ...fn(8, absorbBody()), ...fn(0, ghashBody()), ...fn(5, ctrBody()), ...fn(10, openBody()), ...fn(8, sealBody())]),
   ]);
 }
 
@@ -218,6 +254,7 @@ export class WasmGhash {
   private readonly memory: WebAssembly.Memory;
   private readonly absorbFn: (ptr: number, len: number) => void;
   private readonly ctrFn: (count: number, ivs: number, ivLen: number, dataOff: number, blocks: number) => number;
+  private readonly sealFn: (count: number, aad: number, aadOff: number, data: number, dataOff: number, stream: number, out: number, tags: number) => void;
   private readonly openFn: (count: number, aad: number, aadOff: number, data: number, dataOff: number, stream: number, tags: number, plain: number, ok: number) => void;
   /** A view of the whole memory (renewed when it grows). */
   bytes: Uint8Array;
@@ -227,6 +264,7 @@ export class WasmGhash {
     this.absorbFn = instance.exports.absorb as (ptr: number, len: number) => void;
     this.ctrFn = instance.exports.ctr as WasmGhash['ctrFn'];
     this.openFn = instance.exports.open as WasmGhash['openFn'];
+    this.sealFn = instance.exports.seal as WasmGhash['sealFn'];
     this.bytes = new Uint8Array(this.memory.buffer);
     new Int32Array(this.memory.buffer, M8, 1024).set(m8);
     new Int32Array(this.memory.buffer, R8, 256).set(r8);
@@ -254,7 +292,7 @@ export class WasmGhash {
   }
 
   /**
-   * Makes room for `n` bytes of data from offset {@link DATA_OFFSET} (plus a spare block);
+   * Makes room for `n` bytes of data after the tables (plus a spare block);
    * returns that offset, or -1 when the memory cannot grow that far (the caller then uses
    * the JavaScript GHASH).
    */
@@ -272,55 +310,40 @@ export class WasmGhash {
     return DATA;
   }
 
-  reset(): void {
-    this.bytes.fill(0, STATE, STATE + 16);
-  }
-
-  /** y = (y ^ block)·H for the blocks of memory `[ptr, ptr+len)`. */
-  absorb(ptr: number, len: number): void {
-    this.absorbFn(ptr, len);
-  }
-
-  /** Absorbs the length block: the bit lengths of the additional data and of the ciphertext. */
-  lengths(aBytes: number, cBytes: number): void {
-    const b = this.bytes;
-    const a = aBytes * 8;
-    const c = cBytes * 8;
-    put32(b, SPARE, Math.floor(a / 0x100000000));
-    put32(b, SPARE + 4, a >>> 0);
-    put32(b, SPARE + 8, Math.floor(c / 0x100000000));
-    put32(b, SPARE + 12, c >>> 0);
-    this.absorbFn(SPARE, 16);
-  }
-
   /**
    * Opens packed AES-GCM values (see gcm.ts `PackedValues`; IVs of any length but 12 bytes)
    * with the counter blocks, GHASH, tag check and decryption all done here; `encryptBlocks`
    * is the AES-256-ECB of the key. Returns undefined when the memory cannot hold the batch.
    */
-  openPacked(
-    p: { count: number; ivLength: number; ivs: Uint8Array; aad: Uint8Array; aadOff: Int32Array; data: Uint8Array; dataOff: Int32Array; tags: Uint8Array },
-    encryptBlocks: (blocks: Uint8Array) => Uint8Array,
-  ): { plain: Buffer; ok: Uint8Array } | undefined {
+  openPacked(p: Packed, encryptBlocks: (blocks: Uint8Array) => Uint8Array): { plain: Buffer; ok: Uint8Array } | undefined {
+    const r = this.run(p, encryptBlocks, false);
+    return r && { plain: r.data, ok: r.flags };
+  }
+
+  /** Seals packed values as {@link openPacked} opens them: returns ciphertexts and tags. */
+  sealPacked(p: Packed, encryptBlocks: (blocks: Uint8Array) => Uint8Array): { data: Buffer; tags: Buffer } | undefined {
+    const r = this.run(p, encryptBlocks, true);
+    return r && { data: r.data, tags: Buffer.from(r.flags) };
+  }
+
+  private run(p: Packed, encryptBlocks: (blocks: Uint8Array) => Uint8Array, seal: boolean): { data: Buffer; flags: Uint8Array } | undefined {
     const { count, ivLength, data } = p;
     const ivBytes = count * ivLength;
     // at most two blocks per value beyond its data's: J0 and a partial last block
     const blockBytes = (2 * count + Math.ceil(data.length / 16)) * 16;
-    const at = (() => {
-      let o = 0;
-      const next = (n: number, align = 1) => {
-        o = Math.ceil(o / align) * align;
-        const here = o;
-        o += n;
-        return here;
-      };
-      return {
-        ivs: next(ivBytes), aad: next(p.aad.length), data: next(data.length),
-        aadOff: next(4 * (count + 1), 4), dataOff: next(4 * (count + 1), 4), tags: next(16 * count),
-        blocks: next(blockBytes, 16), stream: next(blockBytes, 16), plain: next(data.length), ok: next(count), end: o,
-      };
-    })();
-    const base = this.reserve(at.end);
+    let o = 0;
+    const next = (n: number, align = 1): number => {
+      o = Math.ceil(o / align) * align;
+      const here = o;
+      o += n;
+      return here;
+    };
+    const at = {
+      ivs: next(ivBytes), aad: next(p.aad.length), data: next(data.length),
+      aadOff: next(4 * (count + 1), 4), dataOff: next(4 * (count + 1), 4), tags: next(16 * count),
+      blocks: next(blockBytes, 16), stream: next(blockBytes, 16), out: next(data.length), ok: next(count),
+    };
+    const base = this.reserve(o);
     if (base < 0) return undefined;
     const m = this.bytes;
     m.set(p.ivs.subarray(0, ivBytes), base + at.ivs);
@@ -328,29 +351,20 @@ export class WasmGhash {
     m.set(data, base + at.data);
     new Int32Array(m.buffer, base + at.aadOff, count + 1).set(p.aadOff.subarray(0, count + 1));
     new Int32Array(m.buffer, base + at.dataOff, count + 1).set(p.dataOff.subarray(0, count + 1));
-    m.set(p.tags.subarray(0, 16 * count), base + at.tags);
+    if (!seal) m.set(p.tags.subarray(0, 16 * count), base + at.tags);
     const used = this.ctrFn(count, base + at.ivs, ivLength, base + at.dataOff, base + at.blocks);
     const stream = encryptBlocks(m.subarray(base + at.blocks, base + at.blocks + used));
     if (stream.length !== used) throw new Error('GCM: the block cipher returned a short key stream');
     m.set(stream, base + at.stream);
-    this.openFn(count, base + at.aad, base + at.aadOff, base + at.data, base + at.dataOff, base + at.stream, base + at.tags, base + at.plain, base + at.ok);
-    return { plain: Buffer.from(m.subarray(base + at.plain, base + at.plain + data.length)), ok: m.slice(base + at.ok, base + at.ok + count) };
-  }
-
-  /** Word `w` (0-3) of y, as a big-endian 32-bit value. */
-  y(w: number): number {
-    const b = this.bytes;
-    const o = STATE + 4 * w;
-    return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+    const out = (): Buffer => Buffer.from(m.subarray(base + at.out, base + at.out + data.length));
+    if (seal) {
+      this.sealFn(count, base + at.aad, base + at.aadOff, base + at.data, base + at.dataOff, base + at.stream, base + at.out, base + at.tags);
+      return { data: out(), flags: m.slice(base + at.tags, base + at.tags + 16 * count) };
+    }
+    this.openFn(count, base + at.aad, base + at.aadOff, base + at.data, base + at.dataOff, base + at.stream, base + at.tags, base + at.out, base + at.ok);
+    return { data: out(), flags: m.slice(base + at.ok, base + at.ok + count) };
   }
 }
 
-/** Where data starts in the memory (see {@link WasmGhash.reserve}). */
-export const DATA_OFFSET = DATA;
-
-function put32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v >>> 24;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
+/** Packed values, as gcm.ts `PackedValues` (`tags` unused when sealing). */
+type Packed = { count: number; ivLength: number; ivs: Uint8Array; aad: Uint8Array; aadOff: Int32Array; data: Uint8Array; dataOff: Int32Array; tags: Uint8Array };
