@@ -172,7 +172,11 @@ export class ValueCipher {
       }
       const m = CANONICAL_RE.exec(text);
       if (!m) continue;
-      const [, d, i, t, y] = m as unknown as [string, string, string, string, string];
+      // indexed, not destructured: destructuring runs the iterator protocol, which unoptimized code pays for per value
+      const d = m[1]!;
+      const i = m[2]!;
+      const t = m[3]!;
+      const y = m[4]!;
       if (d.length % 4 !== 0 || i.length % 4 !== 0 || t.length !== 24 || padding(t) !== 2) continue; // a 16-byte tag
       const ivBytes = (i.length / 4) * 3 - padding(i);
       if (ivLength < 0) ivLength = ivBytes;

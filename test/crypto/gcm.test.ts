@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { GcmBatch } from '../../src/crypto/gcm.js';
+import { GcmBatch, type PackedValues } from '../../src/crypto/gcm.js';
+import { WasmGhash } from '../../src/crypto/ghash-wasm.js';
 import { ValueCipher } from '../../src/crypto/cipher.js';
 
 function reference(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, plain: Uint8Array): { data: Buffer; tag: Buffer } {
@@ -98,4 +99,114 @@ test('ValueCipher.encryptMany: decryptable, equal values at one path share a tex
   const { plain, type } = d.decrypt(texts[1]!, 'list:');
   d.remember(texts[1]!, type, 'list:', plain);
   t.deepEqual(d.encryptMany([{ plain: Buffer.from('other'), type: 'str', ad: 'list:' }]), [texts[1]]);
+});
+
+test('decryptMany decodes base64 padding of every length as decrypt() does', (t) => {
+  const key = randomBytes(32);
+  const c = new ValueCipher(key);
+  // plaintext lengths 0..47 give data fields ending in "", "=" and "=="; 40 values take the batch path
+  const texts = Array.from({ length: 48 }, (_, i) => c.encrypt(randomBytes(i + 1), 'str', `k${i}:`));
+  const many = new ValueCipher(key).decryptMany(texts, texts.map((_, i) => `k${i}:`));
+  texts.forEach((text, i) => t.deepEqual(Buffer.from(many[i]!.plain), Buffer.from(new ValueCipher(key).decrypt(text, `k${i}:`).plain), `value ${i}`));
+});
+
+/** Values laid out end to end as the packed methods take them. */
+function pack(values: ReadonlyArray<{ iv: Uint8Array; aad: Uint8Array; data: Uint8Array; tag?: Uint8Array }>, ivLength: number): PackedValues {
+  const off = (xs: Uint8Array[]) => {
+    const o = new Int32Array(xs.length + 1);
+    xs.forEach((x, i) => (o[i + 1] = o[i]! + x.length));
+    return o;
+  };
+  return {
+    count: values.length,
+    ivLength,
+    ivs: Buffer.concat(values.map((v) => v.iv)),
+    aad: Buffer.concat(values.map((v) => v.aad)),
+    aadOff: off(values.map((v) => v.aad)),
+    data: Buffer.concat(values.map((v) => v.data)),
+    dataOff: off(values.map((v) => v.data)),
+    tags: Buffer.concat(values.map((v) => v.tag ?? new Uint8Array(0))),
+  };
+}
+
+test('the WebAssembly GHASH is available here (the packed methods below use it)', (t) => {
+  t.truthy(WasmGhash.create(new Int32Array(1024), new Int32Array(256)));
+});
+
+test('sealPacked and openPacked match node:crypto for 12- and 32-byte IVs, any AAD and plaintext length, and reject tampering', (t) => {
+  for (const ivLength of [32, 12, 16]) {
+    for (let round = 0; round < 6; round++) {
+      const key = randomBytes(32);
+      const g = new GcmBatch(key);
+      const values = Array.from({ length: 97 + round * 211 }, (_, i) => ({ iv: randomBytes(ivLength), aad: randomBytes((i * 7 + round) % 70), plain: randomBytes((i * 13 + round) % 100) }));
+      const expected = values.map((v) => reference(key, v.iv, v.aad, v.plain));
+      const sealed = g.sealPacked(pack(values.map((v) => ({ iv: v.iv, aad: v.aad, data: v.plain })), ivLength));
+      t.true(sealed.data.equals(Buffer.concat(expected.map((e) => e.data))), `ciphertexts, iv ${ivLength}`);
+      t.true(sealed.tags.equals(Buffer.concat(expected.map((e) => e.tag))), `tags, iv ${ivLength}`);
+      const opened = g.openPacked(pack(values.map((v, i) => ({ iv: v.iv, aad: v.aad, data: expected[i]!.data, tag: expected[i]!.tag })), ivLength));
+      t.true(opened.ok.every((x) => x === 1));
+      t.true(opened.plain.equals(Buffer.concat(values.map((v) => v.plain))));
+      const tampered = values.map((v, i) => {
+        const data = Buffer.from(expected[i]!.data);
+        const tag = Buffer.from(expected[i]!.tag);
+        const aad = Buffer.from(v.aad);
+        const iv = Buffer.from(v.iv);
+        const what = i % 5;
+        if (what === 0 && data.length > 0) data[i % data.length]! ^= 1 << (i % 8);
+        else if (what === 1) tag[i % 16]! ^= 0x80;
+        else if (what === 2 && aad.length > 0) aad[aad.length - 1]! ^= 1;
+        else if (what === 3) iv[i % ivLength]! ^= 4;
+        else return { iv, aad, data, tag, changed: false };
+        return { iv, aad, data, tag, changed: true };
+      });
+      const bad = g.openPacked(pack(tampered, ivLength));
+      tampered.forEach((v, i) => t.is(bad.ok[i], v.changed ? 0 : 1, `value ${i}, iv ${ivLength}`));
+    }
+  }
+});
+
+test('WasmGhash.reserve reports memory it cannot get (the caller falls back to the JavaScript GHASH)', (t) => {
+  const w = WasmGhash.create(new Int32Array(1024), new Int32Array(256))!;
+  t.is(w.reserve(2 ** 33), -1);
+  t.true(w.reserve(100_000) > 0);
+  t.true(w.bytes.length >= 100_000);
+});
+
+test('decryptMany on texts changed at every position: each result is decrypt()\'s, or left to it', (t) => {
+  const key = randomBytes(32);
+  const c = new ValueCipher(key);
+  const types = ['str', 'int', 'float', 'bool', 'time', 'comment', 'bytes'] as const;
+  const bases = Array.from({ length: 7 }, (_, i) => c.encrypt(randomBytes(1 + i * 5), types[i]!, `k${i}:`));
+  // ASCII edits (the decoder in WebAssembly) and non-ASCII ones (the regex path)
+  for (const chars of [['=', ',', ']', 'A', '/', '+', '-', ' ', ':', '', '==', 'AAAA', ',iv:', ',tag:'], ['\u00e9', '\u0141']]) {
+    const texts: string[] = [];
+    const ads: string[] = [];
+    bases.forEach((base, b) => {
+      for (let i = 0; i < base.length; i++) {
+        for (const ch of chars) {
+          texts.push(base.slice(0, i) + ch + base.slice(i + 1));
+          ads.push(`k${b}:`);
+        }
+      }
+      texts.push(base);
+      ads.push(`k${b}:`);
+    });
+    const many = new ValueCipher(key).decryptMany(texts, ads);
+    let decrypted = 0;
+    texts.forEach((text, i) => {
+      let one: { type: string; plain: Buffer } | undefined;
+      try {
+        const r = new ValueCipher(key).decrypt(text, ads[i]!);
+        one = { type: r.type, plain: Buffer.from(r.plain) };
+      } catch {
+        one = undefined;
+      }
+      const got = many[i];
+      if (got === undefined) return; // left to decrypt()
+      decrypted++;
+      if (one === undefined) t.fail(`decryptMany accepted what decrypt() rejects: ${text}`);
+      else if (got.type !== one.type || !Buffer.from(got.plain).equals(one.plain)) t.fail(`different result for ${text}`);
+    });
+    t.true(decrypted >= bases.length, 'the unchanged texts are decrypted in the batch');
+  }
 });

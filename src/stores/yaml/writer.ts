@@ -65,14 +65,17 @@ function analyzePrintableAscii(value: string): ScalarAnalysis {
   if (!flowInd) flowInd = FLOW_LATER.test(value);
   if (!blockInd) blockInd = BLOCK_LATER.test(value);
   const edgeSpace = first === 0x20 || value.charCodeAt(n - 1) === 0x20;
-  return {
-    multiline: false,
-    flowPlainAllowed: !edgeSpace && !flowInd,
-    blockPlainAllowed: !edgeSpace && !blockInd,
-    singleQuotedAllowed: true,
-    blockAllowed: value.charCodeAt(n - 1) !== 0x20,
-  };
+  return ASCII_ANALYSES[(!edgeSpace && !flowInd ? 4 : 0) | (!edgeSpace && !blockInd ? 2 : 0) | (value.charCodeAt(n - 1) !== 0x20 ? 1 : 0)]!;
 }
+
+/**
+ * The analyses printable ASCII can have, shared (read-only): flowPlainAllowed (4),
+ * blockPlainAllowed (2), blockAllowed (1). A new object per scalar was a noticeable share of
+ * the garbage a large file's output made.
+ */
+const ASCII_ANALYSES: readonly ScalarAnalysis[] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ multiline: false, flowPlainAllowed: (i & 4) !== 0, blockPlainAllowed: (i & 2) !== 0, singleQuotedAllowed: true, blockAllowed: (i & 1) !== 0 }),
+);
 
 /** go-yaml's `analyze_scalar` (unicode output enabled), one code point at a time. */
 export function analyzeScalar(value: string): ScalarAnalysis {
@@ -183,9 +186,14 @@ const ESCAPES: Record<number, string> = {
   0x22: '"', 0x5c: '\\', 0x85: 'N', 0xa0: '_', 0x2028: 'L', 0x2029: 'P',
 };
 
+/** Runs of spaces for indentation, by length (made once). */
+const SPACES: string[] = [];
+const spaces = (n: number): string => (SPACES[n] ??= ' '.repeat(n));
+
 /** The output buffer plus the layout state go-yaml keeps while writing. */
 export class Writer {
-  private out = '';
+  /** The output so far, in pieces (joined once at the end: `+=` would make a string object per piece). */
+  private readonly out: string[] = [];
   column = 0;
   whitespace = true;
   indention = true;
@@ -197,16 +205,16 @@ export class Writer {
   constructor(readonly bestIndent: number) {}
 
   text(): string {
-    return this.out;
+    return this.out.join('');
   }
 
   put(c: string): void {
-    this.out += c;
+    this.out.push(c);
     this.column++;
   }
 
   putBreak(): void {
-    this.out += '\n';
+    this.out.push('\n');
     this.column = 0;
     this.indention = true;
   }
@@ -217,7 +225,7 @@ export class Writer {
       this.putBreak();
       return;
     }
-    this.out += c;
+    this.out.push(c);
     this.column = 0;
     this.indention = true;
   }
@@ -227,7 +235,7 @@ export class Writer {
     if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak();
     if (this.footIndent === indent) this.putBreak();
     if (this.column < indent) {
-      this.out += ' '.repeat(indent - this.column);
+      this.out.push(spaces(indent - this.column));
       this.column = indent;
     }
     this.whitespace = true;
@@ -237,7 +245,7 @@ export class Writer {
   writeIndicator(ind: string, needWs: boolean, isWs: boolean, isIndention: boolean): void {
     if (needWs && !this.whitespace) this.put(' ');
     // indicators are ASCII: one column per character
-    this.out += ind;
+    this.out.push(ind);
     this.column += ind.length;
     this.whitespace = isWs;
     this.indention = this.indention && isIndention;
@@ -284,7 +292,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value)) {
       // what the loop below does for such text (go-yaml never folds: bestWidth is unlimited)
       if (value.length > 0 && !this.whitespace) this.put(' ');
-      this.out += value;
+      this.out.push(value);
       this.column += value.length;
       if (value.length > 0) this.whitespace = false;
       this.indention = false;
@@ -320,7 +328,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value) && !value.includes("'")) {
       // what the loop below does for such text
       this.writeIndicator("'", true, false, false);
-      this.out += value;
+      this.out.push(value);
       this.column += value.length;
       this.writeIndicator("'", false, false, false);
       this.whitespace = false;
@@ -360,7 +368,7 @@ export class Writer {
     if (PLAIN_ASCII.test(value) && !value.includes('"') && !value.includes('\\')) {
       // what the loop below does for such text: nothing to escape
       this.writeIndicator('"', true, false, false);
-      this.out += value;
+      this.out.push(value);
       this.column += value.length;
       this.writeIndicator('"', false, false, false);
       this.whitespace = false;
