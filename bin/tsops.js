@@ -153,8 +153,8 @@ function runOnBigStack() {
   process.stdin.on('error', () => {});
   // a reader that went away (`tsops decrypt deep.json | head`) ends the command quietly
   for (const out of [process.stdout, process.stderr]) {
-    out.on('error', () => {
-      code = 3; // sops: CouldNotWriteOutputFile
+    out.on('error', (e) => {
+      code = e && e.code === 'EPIPE' ? 141 : 3; // as the main-thread path; 3 is sops's CouldNotWriteOutputFile
       worker.terminate();
     });
   }
@@ -169,7 +169,7 @@ function runOnBigStack() {
     code = 1;
   });
   worker.on('exit', () => {
-    if (code === 3) process.exit(3);
+    if (code === 3 || code === 141) process.exit(code);
     process.stdin.unpipe(worker.stdin);
     process.stdin.destroy();
     process.exitCode = code;
