@@ -5,7 +5,7 @@
  * file for the whole update (lock.ts), so two writers never lose an update silently.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, stat, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
 import { acquireLock, checkUnchanged, holdsLock, pidAlive, releaseLock, rememberSnapshot } from './lock.js';
@@ -192,18 +192,15 @@ let stageSeq = 0;
  * (0600, same directory) is written asynchronously, so that the file system work of many files
  * overlaps their decryption, and renamed over `path` (then given the mode `path` had, or
  * `defaultMode`) only when {@link StagedFile.commit} is called. The rename means a reader never
- * sees a half-written file. Unlike {@link writeFileAtomic} the file is not flushed to disk (no
+ * sees a half-written file. `mayExist: false` (the caller listed the directory) skips looking
+ * for an existing file's mode. Unlike {@link writeFileAtomic} the file is not flushed to disk (no
  * fsync): sops does not flush its outputs either, the file can be made again from its
  * encrypted source, and a flush costs more than decrypting a small file. Failures are the same
  * {@link SopsError}s.
  */
-export async function stageFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): Promise<StagedFile> {
-  let mode = defaultMode;
-  try {
-    mode = (statSync(path, { throwIfNoEntry: false })?.mode ?? mode) & 0o7777;
-  } catch {
-    /* new file */
-  }
+export async function stageFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600, mayExist = true): Promise<StagedFile> {
+  // On the thread pool: a stat in a directory where files are being created can wait for them.
+  const mode = mayExist ? await new Promise<number>((resolve) => stat(path, (e, st) => resolve((e ? defaultMode : st.mode) & 0o7777))) : defaultMode;
   stageTag ??= randomBytes(6).toString('hex');
   const tmp = join(dirname(path), `.${basename(path)}.tsops-${process.pid}-${stageTag}${(stageSeq++).toString(16)}.tmp`);
   const fail = (e: unknown): SopsError =>

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { decryptTree, renderExtracted } from '../../api.js';
 import { ExitCode, SopsError } from '../../errors.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { makeKeyContext } from '../../io/context.js';
 import { readInputFile, stageFileAtomic, type StagedFile } from '../../io/files.js';
@@ -47,6 +47,8 @@ async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
   const cfg = projectConfig(args);
   const ctx = makeKeyContext();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  /** What the directory holds now: only those names can have a mode to keep. */
+  const existing = new Set(readdirSync(dir));
   const staged: Array<Promise<StagedFile>> = [];
   /** Renames the staged files in order; the first failure wins and the files after it are discarded. */
   const commitAll = async (): Promise<void> => {
@@ -80,7 +82,7 @@ async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
       const res = await decryptTree(readInputFile(file), { inputType: inFormat, filename: file, ignoreMac, ...order, keyContext: ctx });
       for (const w of res.warnings) warn(w);
       if (staged.length >= WRITE_WINDOW) await staged[staged.length - WRITE_WINDOW]!.catch(() => undefined);
-      const p = stageFileAtomic(join(dir, basename(file)), o.outStore.emit({ documents: res.documents }, o.eo));
+      const p = stageFileAtomic(join(dir, basename(file)), o.outStore.emit({ documents: res.documents }, o.eo), 0o600, existing.has(basename(file)));
       p.catch(() => undefined); // reported by commitAll, in order
       staged.push(p);
     }
