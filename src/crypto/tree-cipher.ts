@@ -104,6 +104,15 @@ function decryptBatched(docs: readonly MapNode[], opts: TreeCryptOptions): WalkR
   for (let i = 0; i < texts.length; i++) {
     const r = results[i];
     if (!r) return undefined;
+    const slot = slots[i]!;
+    if (r.type === 'str' && texts[i] !== '') {
+      // the common case without an intermediate leaf: a string, or bytes if not UTF-8
+      const text = decodeUtf8Strict(r.plain);
+      if (text === undefined) Object.assign(slot, { kind: 'bytes', value: r.plain });
+      else (slot as { value: string }).value = text;
+      canonical[i] = r.plain;
+      continue;
+    }
     let out: Leaf | CommentNode;
     try {
       out = interpret(r.plain, r.type, texts[i] === '');
@@ -111,7 +120,7 @@ function decryptBatched(docs: readonly MapNode[], opts: TreeCryptOptions): WalkR
       return undefined;
     }
     if (out.kind === 'comment') return undefined;
-    Object.assign(slots[i]!, out);
+    Object.assign(slot, out);
     // a string's canonical bytes are the (valid UTF-8) plaintext itself
     canonical[i] = out.kind === 'str' || out.kind === 'bytes' ? r.plain : leafBytes(out)!;
   }
@@ -119,7 +128,9 @@ function decryptBatched(docs: readonly MapNode[], opts: TreeCryptOptions): WalkR
   // many small updates cost more than the hashing: feed the digest in large chunks
   const chunk = Buffer.allocUnsafe(64 * 1024);
   let used = 0;
-  for (const m of batch.mac) {
+  const macs = batch.mac;
+  for (let k = 0; k < macs.length; k++) {
+    const m = macs[k]!;
     const b = typeof m === 'number' ? canonical[m]! : m;
     if (used + b.length > chunk.length) {
       st.hash.update(chunk.subarray(0, used));
@@ -149,7 +160,9 @@ function walkMap(st: WalkState, m: MapNode, path: string[], stack: string[][]): 
   const level: string[] = [];
   stack.push(level);
   const items: MapNode['items'] = [];
-  for (const it of m.items) {
+  // indexed loops: a cold run executes the walk unoptimized, where for-of allocates per step
+  for (let i = 0; i < m.items.length; i++) {
+    const it = m.items[i]!;
     if (it.kind === 'comment') {
       level.push(it.text);
       items.push(walkComment(st, it, path, stack));
@@ -170,7 +183,8 @@ function walkSeq(st: WalkState, s: SeqNode, path: string[], stack: string[][]): 
   stack.push(level);
   const inner = stack;
   const items: SeqNode['items'] = [];
-  for (const it of s.items) {
+  for (let i = 0; i < s.items.length; i++) {
+    const it = s.items[i]!;
     if (it.kind === 'comment') {
       level.push(it.text);
       // Comments inside sequences stay in clear text: sops stores an encrypted one as a list

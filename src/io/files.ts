@@ -5,7 +5,7 @@
  * file for the whole update (lock.ts), so two writers never lose an update silently.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
+import { chmodSync, close, closeSync, existsSync, fchmodSync, fchownSync, fsyncSync, open, openSync, readdirSync, readFileSync, realpathSync, renameSync, stat, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExitCode, SopsError } from '../errors.js';
 import { acquireLock, checkUnchanged, holdsLock, pidAlive, releaseLock, rememberSnapshot } from './lock.js';
@@ -171,7 +171,7 @@ export function writeFileAtomic(path: string, data: Uint8Array, defaultMode = 0o
   sweepStaleTemps(target);
 }
 
-/** A file written and flushed under a temporary name, waiting to be renamed into place. */
+/** A file written under a temporary name, waiting to be renamed into place. */
 export interface StagedFile {
   /** Renames it into place (throws as {@link writeFileAtomic} does). */
   commit(): void;
@@ -183,19 +183,26 @@ export interface StagedFile {
 const call = <T>(fn: (cb: (e: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => fn((e, v) => (e ? reject(e) : resolve(v))));
 
+/** Temp names of {@link stageFileAtomic}: one random part per process, then a counter. */
+let stageTag: string | undefined;
+let stageSeq = 0;
+
 /**
- * {@link writeFileAtomic} in two steps: the temporary file is written and flushed
- * asynchronously (so that many files can be flushed at once), and renamed over `path` only
- * when {@link StagedFile.commit} is called. Failures are the same {@link SopsError}s.
+ * A derived plaintext copy (`decrypt --output-dir`) written in two steps: the temporary file
+ * (0600, same directory) is written asynchronously, so that the file system work of many files
+ * overlaps their decryption, and renamed over `path` (then given the mode `path` had, or
+ * `defaultMode`) only when {@link StagedFile.commit} is called. The rename means a reader never
+ * sees a half-written file. `mayExist: false` (the caller listed the directory) skips looking
+ * for an existing file's mode. Unlike {@link writeFileAtomic} the file is not flushed to disk (no
+ * fsync): sops does not flush its outputs either, the file can be made again from its
+ * encrypted source, and a flush costs more than decrypting a small file. Failures are the same
+ * {@link SopsError}s.
  */
-export async function stageFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600): Promise<StagedFile> {
-  let mode = defaultMode;
-  try {
-    mode = (statSync(path, { throwIfNoEntry: false })?.mode ?? mode) & 0o7777;
-  } catch {
-    /* new file */
-  }
-  const tmp = tempName(path);
+export async function stageFileAtomic(path: string, data: Uint8Array, defaultMode = 0o600, mayExist = true): Promise<StagedFile> {
+  // On the thread pool: a stat in a directory where files are being created can wait for them.
+  const mode = mayExist ? await new Promise<number>((resolve) => stat(path, (e, st) => resolve((e ? defaultMode : st.mode) & 0o7777))) : defaultMode;
+  stageTag ??= randomBytes(6).toString('hex');
+  const tmp = join(dirname(path), `.${basename(path)}.tsops-${process.pid}-${stageTag}${(stageSeq++).toString(16)}.tmp`);
   const fail = (e: unknown): SopsError =>
     new SopsError(`${path}: could not write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, ExitCode.CouldNotWriteOutputFile);
   const discard = (): void => {
@@ -210,7 +217,6 @@ export async function stageFileAtomic(path: string, data: Uint8Array, defaultMod
     try {
       let off = 0;
       while (off < data.length) off += await call<number>((cb) => write(fd, data, off, data.length - off, null, cb));
-      await call<void>((cb) => fsync(fd, (e) => cb(e, undefined)));
     } finally {
       await call<void>((cb) => close(fd, (e) => cb(e ?? null, undefined)));
     }

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { decryptTree, renderExtracted } from '../../api.js';
 import { ExitCode, SopsError } from '../../errors.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { makeKeyContext } from '../../io/context.js';
 import { readInputFile, stageFileAtomic, type StagedFile } from '../../io/files.js';
@@ -28,12 +28,13 @@ export function decryptOptions<T>(y: Argv<T>) {
     .option('decryption-order', { type: 'string', describe: 'key kinds to try first, comma-separated (env SOPS_DECRYPTION_ORDER)', default: process.env.SOPS_DECRYPTION_ORDER, defaultDescription: 'age,pgp' });
 }
 
-/** How many decrypted files may be waiting for their disk flush at once. */
-const FLUSH_WINDOW = 16;
+/** How many decrypted files may be waiting to be written at once. */
+const WRITE_WINDOW = 16;
 
 /**
  * `decrypt --output-dir DIR FILE...`: many files in one process, sharing the loaded keys. Each
- * output is flushed to disk while the next files are decrypted, and renamed into place in the
+ * output is written while the next files are decrypted (not flushed to disk: these are derived
+ * plaintext copies, which sops does not flush either; see {@link stageFileAtomic}), and renamed into place in the
  * order of the arguments; a failure leaves the files before it written and none after it, as
  * if they had been written one by one.
  */
@@ -46,6 +47,8 @@ async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
   const cfg = projectConfig(args);
   const ctx = makeKeyContext();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  /** What the directory holds now: only those names can have a mode to keep. */
+  const existing = new Set(readdirSync(dir));
   const staged: Array<Promise<StagedFile>> = [];
   /** Renames the staged files in order; the first failure wins and the files after it are discarded. */
   const commitAll = async (): Promise<void> => {
@@ -61,21 +64,25 @@ async function decryptMany(args: DecryptArgs, dir: string): Promise<number> {
     }
     if (failure !== undefined) throw failure;
   };
+  const ignoreMac = !!args['ignore-mac'];
+  const order = args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {};
+  /** Output store and emit options by output format: the same for every file of that format. */
+  const outputs = new Map<string, { outStore: ReturnType<typeof storeFor>; eo: { indent?: number } }>();
   try {
     for (const file of files) {
       const inFormat = resolveFormat(args['input-type'], file);
-      const outStore = storeFor(args['output-type'] ? resolveFormat(args['output-type'], file) : inFormat);
-      const indent = indentFor(args, cfg, outStore.name);
-      const res = await decryptTree(readInputFile(file), {
-        inputType: inFormat,
-        filename: file,
-        ignoreMac: !!args['ignore-mac'],
-        ...(args['decryption-order'] ? { decryptionOrder: args['decryption-order'] } : {}),
-        keyContext: ctx,
-      });
+      const outFormat = args['output-type'] ? resolveFormat(args['output-type'], file) : inFormat;
+      let o = outputs.get(outFormat);
+      if (!o) {
+        const outStore = storeFor(outFormat);
+        const indent = indentFor(args, cfg, outStore.name);
+        o = { outStore, eo: indent !== undefined ? { indent } : {} };
+        outputs.set(outFormat, o);
+      }
+      const res = await decryptTree(readInputFile(file), { inputType: inFormat, filename: file, ignoreMac, ...order, keyContext: ctx });
       for (const w of res.warnings) warn(w);
-      if (staged.length >= FLUSH_WINDOW) await staged[staged.length - FLUSH_WINDOW]!.catch(() => undefined);
-      const p = stageFileAtomic(join(dir, basename(file)), outStore.emit({ documents: res.documents }, indent !== undefined ? { indent } : {}));
+      if (staged.length >= WRITE_WINDOW) await staged[staged.length - WRITE_WINDOW]!.catch(() => undefined);
+      const p = stageFileAtomic(join(dir, basename(file)), o.outStore.emit({ documents: res.documents }, o.eo), 0o600, existing.has(basename(file)));
       p.catch(() => undefined); // reported by commitAll, in order
       staged.push(p);
     }

@@ -6,7 +6,7 @@ import { SopsError } from '../../errors.js';
 import { entry, map, type Node } from '../../tree/types.js';
 import type { EmitOptions, LoadedFile } from '../types.js';
 import { documentEvents, toGNode } from './encode.js';
-import { emitEvents } from './emitter.js';
+import { emitEvents, type EmitEvent } from './emitter.js';
 
 /** Default indentation of sops's YAML store. */
 export const DEFAULT_INDENT = 4;
@@ -23,10 +23,10 @@ function indentOf(opts: EmitOptions | undefined): number {
 /** The YAML text of a whole file (sops `EmitEncryptedFile` / `EmitPlainFile`). */
 export function emitYaml(file: LoadedFile, opts?: EmitOptions): string {
   const indent = indentOf(opts);
-  const events = [];
+  const events: EmitEvent[] = [];
   for (const doc of file.documents) {
     const root = file.metadata ? map([...doc.items, entry('sops', file.metadata)]) : doc;
-    for (const ev of documentEvents(toGNode(root))) events.push(ev);
+    documentEvents(toGNode(root), events);
   }
   return events.length ? emitEvents(events, indent) : '';
 }

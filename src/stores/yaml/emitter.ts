@@ -20,7 +20,7 @@ export type EmitEvent =
   | ({ t: 'mapEnd' } & Comments)
   | ({ t: 'seqStart'; flow: boolean } & Comments)
   | ({ t: 'seqEnd' } & Comments)
-  | ({ t: 'scalar'; value: string; style: ScalarStyle; tag?: string } & Comments);
+  | ({ t: 'scalar'; value: string; style: ScalarStyle; tag?: string | undefined; analysis?: ScalarAnalysis | undefined } & Comments);
 
 type State =
   | 'firstDoc' | 'doc' | 'docContent' | 'docEnd'
@@ -71,7 +71,7 @@ class Emitter {
     if ('line' in ev && ev.line) this.line = ev.line;
     if ('foot' in ev && ev.foot) this.foot = ev.foot;
     if ('tail' in ev && ev.tail) this.tail = ev.tail;
-    if (ev.t === 'scalar') this.analysis = analyzeScalar(ev.value);
+    if (ev.t === 'scalar') this.analysis = ev.analysis ?? analyzeScalar(ev.value);
   }
 
   private popState(): void {

@@ -6,34 +6,57 @@ import type { CommentNode, Leaf, MapNode, Node, SeqNode } from '../../tree/types
 import type { EmitEvent } from './emitter.js';
 import { yamlFloatText } from './gofloat.js';
 import { plainResolvesToString } from './resolve.js';
-import { analyzeScalar, type ScalarStyle } from './writer.js';
+import { analyzeScalar, type ScalarAnalysis, type ScalarStyle } from './writer.js';
 
+/**
+ * A go-yaml node. A scalar node is laid out as its own scalar event (`t`, `tail`, and the
+ * analysis the emitter would otherwise redo), so that {@link nodeEvents} hands it on as it is
+ * instead of copying it: one object per value instead of two.
+ */
 interface GNode {
+  t: 'scalar' | '';
   kind: 'map' | 'seq' | 'scalar';
   head: string;
   line: string;
   foot: string;
+  tail: string;
   children: GNode[];
   value: string;
   style: ScalarStyle;
-  tag?: string;
+  tag: string | undefined;
+  analysis: ScalarAnalysis | undefined;
 }
 
-const gnode = (kind: GNode['kind']): GNode => ({ kind, head: '', line: '', foot: '', children: [], value: '', style: 'plain' });
+/** Scalars have no children: they share this (never changed) list. */
+const NO_CHILDREN: GNode[] = [];
+
+const gnode = (kind: GNode['kind']): GNode => ({
+  t: kind === 'scalar' ? 'scalar' : '', kind, head: '', line: '', foot: '', tail: '',
+  children: kind === 'scalar' ? NO_CHILDREN : [], value: '', style: 'plain', tag: undefined, analysis: undefined,
+});
 
 /** The style go-yaml gives a Go string (marshal, then re-parse, as sops's `Node.Encode` does). */
 export function stringStyle(s: string): ScalarStyle {
+  return styleAndAnalysis(s).style;
+}
+
+/** {@link stringStyle} and the string's `analyze_scalar` (which the emitter needs too), or no analysis when it was not needed. */
+function styleAndAnalysis(s: string): { style: ScalarStyle; analysis: ScalarAnalysis | undefined } {
   // Deviations from go-yaml, so that what we write always reads back the same: a multi-line
   // string that needs an indentation indicator (`|4`) is misplaced by go-yaml inside lists, and
   // raw U+2028/U+2029 are line breaks to some readers; both are written double-quoted.
-  if (/[\u2028\u2029]/.test(s) || (s.includes('\n') && /^[ \n]/.test(s))) return 'double';
+  if (/[\u2028\u2029]/.test(s) || (s.includes('\n') && /^[ \n]/.test(s))) return { style: 'double', analysis: undefined };
   let style: ScalarStyle = s.includes('\n') ? 'literal' : plainResolvesToString(s) ? 'plain' : 'double';
   const a = analyzeScalar(s);
   if (style === 'plain' && !a.blockPlainAllowed) style = 'single';
   if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
   if (style === 'literal' && !a.blockAllowed) style = 'double';
-  return style;
+  return { style, analysis: a };
 }
+
+/** Styles of mapping keys seen so far: keys repeat (the same names in every entry of a list or service). */
+const keyStyles = new Map<string, { style: ScalarStyle; analysis: ScalarAnalysis | undefined }>();
+const KEY_STYLES_MAX = 4096;
 
 /** go-yaml's `encodeBase64`: 70-character lines, each followed by `\n` once there is more than one. */
 function encodeBase64(b: Uint8Array): string {
@@ -44,12 +67,22 @@ function encodeBase64(b: Uint8Array): string {
   return out;
 }
 
-function stringNode(s: string): GNode {
+function stringNode(s: string, isKey = false): GNode {
   const n = gnode('scalar');
   n.value = s;
   // go-yaml writes a literal "<<" as `!!merge <<`, which go-yaml (and so sops) then refuses to
   // read back when its value is not a mapping; "<<" quoted reads back as the same plain key.
-  n.style = s === '<<' ? 'double' : stringStyle(s);
+  if (s === '<<') {
+    n.style = 'double';
+    return n;
+  }
+  let sa = isKey ? keyStyles.get(s) : undefined;
+  if (!sa) {
+    sa = styleAndAnalysis(s);
+    if (isKey && keyStyles.size < KEY_STYLES_MAX) keyStyles.set(s, sa);
+  }
+  n.style = sa.style;
+  n.analysis = sa.analysis;
   return n;
 }
 
@@ -111,7 +144,10 @@ function collectionNode(v: MapNode | SeqNode): GNode {
   let inlines: string[] = [];
   let beginning = true;
   let last: GNode | undefined;
-  for (const it of v.items as Array<Node | CommentNode | MapNode['items'][number]>) {
+  const items = v.items as Array<Node | CommentNode | MapNode['items'][number]>;
+  // indexed loops: a cold run executes this unoptimized, where for-of allocates per step
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
     if (it.kind === 'comment') {
       (it.inline ? inlines : heads).push(it.text);
       continue;
@@ -122,7 +158,7 @@ function collectionNode(v: MapNode | SeqNode): GNode {
       beginning = false;
     }
     if (it.kind === 'entry') {
-      const key = stringNode(it.key);
+      const key = stringNode(it.key, true);
       addHead(key, heads);
       const value = toGNode(it.value);
       addLine(value, inlines);
@@ -149,12 +185,13 @@ function collectionNode(v: MapNode | SeqNode): GNode {
 /** go-yaml encoder: node -> events (a key's foot comment travels as the next event's tail). */
 export function nodeEvents(n: GNode, tail: string, out: EmitEvent[]): void {
   if (n.kind === 'scalar') {
-    out.push({ t: 'scalar', value: n.value, style: n.style, tag: n.tag, head: n.head, line: n.line, foot: n.foot, tail });
+    // the node is laid out as its event (see GNode); a tail makes it a copy
+    out.push((tail === '' && n.tail === '' ? n : { ...n, tail }) as EmitEvent);
     return;
   }
   if (n.kind === 'seq') {
     out.push({ t: 'seqStart', flow: false, head: n.head });
-    for (const c of n.children) nodeEvents(c, '', out);
+    for (let i = 0; i < n.children.length; i++) nodeEvents(n.children[i]!, '', out);
     out.push({ t: 'seqEnd', line: n.line, foot: n.foot });
     return;
   }
@@ -170,9 +207,9 @@ export function nodeEvents(n: GNode, tail: string, out: EmitEvent[]): void {
   out.push({ t: 'mapEnd', tail: carry, line: n.line, foot: n.foot });
 }
 
-/** Events of one document whose root is `root`. */
-export function documentEvents(root: GNode): EmitEvent[] {
-  const out: EmitEvent[] = [{ t: 'docStart' }];
+/** Events of one document whose root is `root`, appended to `out` if given. */
+export function documentEvents(root: GNode, out: EmitEvent[] = []): EmitEvent[] {
+  out.push({ t: 'docStart' });
   nodeEvents(root, '', out);
   out.push({ t: 'docEnd' });
   return out;
