@@ -3,9 +3,8 @@
 // armored message in `enc`. Mutated real keys and messages (getsops/sops's functional-test key
 // and a file sops wrote) and random bytes: the fallback always answers { ok } or a reason, never
 // throws, never hangs, and through the key kind a failure is a clean DataKeyError (exit 128).
-import test from 'ava';
 import fc from 'fast-check';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataKeyError } from '../../src/errors.js';
 import { unwrapDataKey } from '../../src/keys/datakey.js';
@@ -14,12 +13,10 @@ import { keyFromMetadata } from '../../src/keys/registry.js';
 import type { KeyContext } from '../../src/keys/types.js';
 import { entry, map, str } from '../../src/tree/types.js';
 import { fuzzParams } from '../helpers/fuzz.js';
+import { sharedTest } from '../helpers/shared.js';
 import { firstPgpEnc, VECTOR_DIR, VECTOR_FP, VECTOR_KEY_FILE } from '../helpers/gpg.js';
 import { makeKeyContext } from '../helpers/key-context.js';
 
-const HAVE_VECTORS = existsSync(VECTOR_KEY_FILE);
-if (!HAVE_VECTORS) test('vectors missing', (t) => t.fail(`${VECTOR_KEY_FILE} is needed for the PGP fuzz tests`));
-const vtest = HAVE_VECTORS ? test : test.skip;
 
 const KEY_PATH = '/fuzz/keys.asc';
 
@@ -60,7 +57,7 @@ function assertReason(r: { ok: boolean; reason?: string }, what: string): void {
   if (typeof r.reason !== 'string' || r.reason.length === 0) throw new Error(`${what}: no reason`);
 }
 
-vtest('public key blocks (mutated vector key, random bytes): encrypt answers ok or a reason, never throws', async (t) => {
+sharedTest('public key blocks (mutated vector key, random bytes): encrypt answers ok or a reason, never throws', async (t) => {
   const armored = readFileSync(VECTOR_KEY_FILE, 'utf8');
   const firstBlock = /-----BEGIN PGP PRIVATE KEY BLOCK-----[\s\S]*?-----END PGP PRIVATE KEY BLOCK-----/.exec(armored)?.[0] ?? armored;
   const bin = dearmor(firstBlock);
@@ -80,7 +77,7 @@ vtest('public key blocks (mutated vector key, random bytes): encrypt answers ok 
   t.pass();
 });
 
-vtest('secret key blocks and enc messages (mutated): decrypt answers the right key or a reason; the kind gives DataKeyError', async (t) => {
+sharedTest('secret key blocks and enc messages (mutated): decrypt answers the right key or a reason; the kind gives DataKeyError', async (t) => {
   const keyText = readFileSync(VECTOR_KEY_FILE);
   const vector = readFileSync(join(VECTOR_DIR, 'example.yaml'), 'utf8');
   const enc = firstPgpEnc(vector);
