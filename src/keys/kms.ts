@@ -26,7 +26,7 @@ import { clone, entry, getEntry, map, nul, str, type Entry, type MapNode, type N
 import { importPackage } from '../packages.js';
 import { dataKeySpellings, outsideText } from './sanitize.js';
 import { envBound, KMS_ATTEMPTS_ENV, KMS_TIMEOUT_ENV } from './limits.js';
-import { formatCreatedAt, parseCreatedAt } from './pgp.js';
+import { formatCreatedAt, readKeyEntry, scalarText } from './pgp.js';
 import { KeyUnavailableError, type KeyContext, type KeyKind, type MasterKey, type RecipientOptions } from './types.js';
 
 /** The metadata list name. */
@@ -84,25 +84,6 @@ function badMetadata(message: string): SopsError {
   });
 }
 
-/** The text of a metadata scalar, decoded leniently as sops's weakly typed decoder does. */
-function scalarText(n: Node, field: string): string | undefined {
-  switch (n.kind) {
-    case 'str':
-    case 'time':
-      return n.value;
-    case 'int':
-      return n.value.toString();
-    case 'float':
-      return String(n.value);
-    case 'bool':
-      return n.value ? '1' : '0';
-    case 'null':
-      return undefined;
-    default:
-      throw badMetadata(`field '${field}' must be a string, got a ${n.kind}`);
-  }
-}
-
 /** A context map from metadata: null values are kept (sops writes them back) but never sent. */
 function contextFromMetadata(n: Node | undefined): Map<string, string | null> {
   const out = new Map<string, string | null>();
@@ -110,7 +91,7 @@ function contextFromMetadata(n: Node | undefined): Map<string, string | null> {
   if (n.kind !== 'map') throw badMetadata(`field 'context' must be a map of strings, got a ${n.kind}`);
   for (const it of n.items) {
     if (it.kind !== 'entry') continue;
-    out.set(it.key, scalarText(it.value, `context.${it.key}`) ?? null);
+    out.set(it.key, scalarText(it.value, `context.${it.key}`, 'kms') ?? null);
   }
   return out;
 }
@@ -412,22 +393,7 @@ export function createKmsKind(options: KmsKindOptions = {}): KeyKind {
   return {
     type: KMS_TYPE,
     fromMetadata(m: MapNode): MasterKey {
-      const field = (name: string): string | undefined => {
-        const e = getEntry(m, name);
-        return e ? scalarText(e.value, name) : undefined;
-      };
-      const createdText = field('created_at');
-      if (createdText === undefined) {
-        throw new SopsError("kms key metadata: field 'created_at' is missing", ExitCode.Generic, {
-          hint: 'every kms entry needs created_at (RFC 3339, e.g. 2019-12-10T22:45:53Z)',
-        });
-      }
-      if (!parseCreatedAt(createdText)) {
-        throw new SopsError(`kms key metadata: field 'created_at' is not an RFC 3339 time: '${createdText}'`, ExitCode.Generic, {
-          hint: 'use the form 2019-12-10T22:45:53Z',
-        });
-      }
-      const extra = m.items.filter((it): it is Entry => it.kind === 'entry' && !KNOWN_FIELDS.has(it.key));
+      const { field, createdText, extra } = readKeyEntry(m, 'kms', KNOWN_FIELDS);
       return new KmsMasterKey(
         field('arn') ?? '',
         field('role') ?? '',
@@ -435,7 +401,7 @@ export function createKmsKind(options: KmsKindOptions = {}): KeyKind {
         goRfc3339(createdText),
         field('enc') ?? '',
         field('aws_profile') ?? '',
-        extra.map((e) => entry(e.key, clone(e.value))),
+        extra,
         opts,
       );
     },

@@ -87,20 +87,25 @@ export function parseCreatedAt(s: string): Date | undefined {
   return new Date(t.getTime() - offsetMin * 60_000);
 }
 
-/** The text of a metadata scalar, decoded leniently as sops's weakly typed decoder does. */
-function scalarText(n: Node, field: string): string | undefined {
+/**
+ * The text of a metadata scalar of a `kind` key entry, decoded leniently as sops's weakly typed
+ * decoder (mapstructure) does: numbers as text, booleans as 1/0, null as absent.
+ */
+export function scalarText(n: Node, field: string, kind = 'pgp'): string | undefined {
   switch (n.kind) {
     case 'str':
     case 'time':
       return n.value;
     case 'int':
       return n.value.toString();
+    case 'float':
+      return String(n.value);
     case 'bool':
       return n.value ? '1' : '0';
     case 'null':
       return undefined;
     default:
-      throw new SopsError(`pgp key metadata: field '${field}' must be a string, got a ${n.kind}`, ExitCode.Generic, {
+      throw new SopsError(`${kind} key metadata: field '${field}' must be a string, got a ${n.kind}`, ExitCode.Generic, {
         hint: 'the sops metadata of this file is damaged; restore it from version control',
       });
   }
@@ -260,30 +265,47 @@ export class PgpMasterKey implements MasterKey {
   }
 }
 
+/** A master key entry of the metadata, read the way every key kind needs it. */
+export interface KeyEntryFields {
+  /** A text field, undefined when absent. */
+  field(name: string): string | undefined;
+  /** `created_at` as written and as a time (checked: present and RFC 3339). */
+  createdText: string;
+  created: Date;
+  /** Fields this tsops does not know, kept verbatim. */
+  extra: Entry[];
+}
+
+/** Reads the fields of one `kind` entry of the metadata, with sops's errors for `created_at`. */
+export function readKeyEntry(m: MapNode, kind: string, known: ReadonlySet<string>): KeyEntryFields {
+  const field = (name: string): string | undefined => {
+    const e = getEntry(m, name);
+    return e ? scalarText(e.value, name, kind) : undefined;
+  };
+  const createdText = field('created_at');
+  if (createdText === undefined) {
+    throw new SopsError(`${kind} key metadata: field 'created_at' is missing`, ExitCode.Generic, {
+      hint: `every ${kind} entry needs created_at (RFC 3339, e.g. 2019-12-10T22:45:53Z)`,
+    });
+  }
+  const created = parseCreatedAt(createdText);
+  if (!created) {
+    throw new SopsError(`${kind} key metadata: field 'created_at' is not an RFC 3339 time: '${createdText}'`, ExitCode.Generic, {
+      hint: 'use the form 2019-12-10T22:45:53Z',
+    });
+  }
+  const extra = m.items.filter((it): it is Entry => it.kind === 'entry' && !known.has(it.key)).map((e) => entry(e.key, clone(e.value)));
+  return { field, createdText, created, extra };
+}
+
 /** Builds the PGP key kind; {@link pgpKind} is the default instance. */
 export function createPgpKind(opts: PgpKindOptions = {}): KeyKind {
   const timeoutMs = opts.gpgTimeoutMs ?? DEFAULT_GPG_TIMEOUT_MS;
   return {
     type: PGP_TYPE,
     fromMetadata(m: MapNode): MasterKey {
-      const field = (name: string): string | undefined => {
-        const e = getEntry(m, name);
-        return e ? scalarText(e.value, name) : undefined;
-      };
-      const createdText = field('created_at');
-      if (createdText === undefined) {
-        throw new SopsError("pgp key metadata: field 'created_at' is missing", ExitCode.Generic, {
-          hint: 'every pgp entry needs created_at (RFC 3339, e.g. 2019-12-10T22:45:53Z)',
-        });
-      }
-      const created = parseCreatedAt(createdText);
-      if (!created) {
-        throw new SopsError(`pgp key metadata: field 'created_at' is not an RFC 3339 time: '${createdText}'`, ExitCode.Generic, {
-          hint: 'use the form 2019-12-10T22:45:53Z',
-        });
-      }
-      const extra = m.items.filter((it): it is Entry => it.kind === 'entry' && !KNOWN_FIELDS.has(it.key));
-      return new PgpMasterKey(field('fp') ?? '', field('enc') ?? '', created, extra.map((e) => entry(e.key, clone(e.value))), timeoutMs);
+      const { field, created, extra } = readKeyEntry(m, 'pgp', KNOWN_FIELDS);
+      return new PgpMasterKey(field('fp') ?? '', field('enc') ?? '', created, extra, timeoutMs);
     },
     fromRecipient(recipient: string, ctx: KeyContext): MasterKey {
       const fp = recipient.replace(/ /g, '');
