@@ -4,21 +4,13 @@ import type { Argv } from 'yargs';
 import { makeKeyContext } from '../../io/context.js';
 import { editFile } from '../../io/edit.js';
 import { resolveFormat } from '../../stores/index.js';
-import { absoluteName, directSettingsFromArgs, indentFor, log, logicalName, projectConfig, type CommonArgs } from '../common.js';
+import { absoluteName, directSettingsFromArgs, indentFor, log, logicalName, projectConfig, type CommonArgs, type KeyAndRuleArgs } from '../common.js';
 import { keyOptions, ruleOptions } from '../options.js';
 
-export interface EditArgs extends CommonArgs {
+export interface EditArgs extends CommonArgs, KeyAndRuleArgs {
   'show-master-keys'?: boolean;
   'ignore-mac'?: boolean;
   'decryption-order'?: string;
-  age?: string | string[];
-  pgp?: string | string[];
-  kms?: string | string[];
-  'encryption-context'?: string;
-  'aws-profile'?: string;
-  'shamir-secret-sharing-threshold'?: number;
-  'mac-only-encrypted'?: boolean;
-  [k: string]: unknown;
 }
 
 export function editOptions<T>(y: Argv<T>) {

@@ -7,19 +7,10 @@ import { reencryptPlaintext } from '../../modify.js';
 import { readInputFile } from '../../io/files.js';
 import type { RuleField } from '../../tree/select.js';
 import { checkPlaintextGuard } from '../../git/plaintext-guard.js';
-import { absoluteName, directSettingsFromArgs, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs } from '../common.js';
+import { absoluteName, directSettingsFromArgs, checkOutputFlags, indentFor, logicalName, projectConfig, readInput, writeOutput, type CommonArgs, type KeyAndRuleArgs } from '../common.js';
 import { fileOptions, keyOptions, ruleOptions } from '../options.js';
 
-export interface EncryptArgs extends CommonArgs {
-  age?: string | string[];
-  pgp?: string | string[];
-  kms?: string | string[];
-  'encryption-context'?: string;
-  'aws-profile'?: string;
-  'shamir-secret-sharing-threshold'?: number;
-  'mac-only-encrypted'?: boolean;
-  [rule: string]: unknown;
-}
+export type EncryptArgs = CommonArgs & KeyAndRuleArgs;
 
 export function encryptOptions<T>(y: Argv<T>) {
   return ruleOptions(keyOptions(fileOptions(y)))
