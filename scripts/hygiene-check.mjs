@@ -12,6 +12,7 @@
 // None of them may appear in what any tsops process wrote to stderr, in stdout of a failed run
 // (but see passThrough), or in a file
 // a run left behind (its temp files, lock files, private plaintext directories).
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -138,12 +139,25 @@ export async function checkTranscript(dir, lib) {
   return { runs: runs.length, cliRuns: clis.length, secrets: secrets.size, leftoverFiles, findings };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const dir = process.argv[2];
-  if (!dir) {
+const asScript = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMainThread && asScript) {
+  if (!process.argv[2]) {
     console.error('usage: node scripts/hygiene-check.mjs TRANSCRIPT_DIR');
     process.exit(2);
   }
+  // The transcript holds 10,000-level documents, which the library reads on a big stack only:
+  // run the check on a thread with one (on the main thread's stack, V8 can abort the process
+  // when the stack runs out while a regex is being compiled).
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { dir: process.argv[2] }, resourceLimits: { stackSizeMb: 256 } });
+  worker.on('error', (e) => {
+    console.error(`hygiene: the check failed: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  });
+  worker.on('exit', (code) => {
+    process.exitCode ??= code;
+  });
+} else if (!isMainThread && workerData?.dir) {
+  const dir = workerData.dir;
   const res = await checkTranscript(dir);
   const shown = (s) => (s.length > 60 ? `${s.slice(0, 57)}...` : s);
   console.log(`hygiene: ${res.cliRuns} tsops processes (what they printed) and ${res.runs} test-side runs (inputs, files left behind: ${res.leftoverFiles}) checked for ${res.secrets} secret values and key material`);

@@ -14,9 +14,12 @@ import { ExitCode, ParseError, SopsError } from '../errors.js';
 /** go-yaml's `max_indents` and `max_flow_level`, and encoding/json's `maxNestingDepth`. */
 export const MAX_NESTING = 10_000;
 
-/** Whether an error is V8's stack overflow. */
+/**
+ * Whether an error is V8's stack overflow. No regex here: this runs where the stack just ran
+ * out, and compiling a regex there (its first use) aborts the whole process.
+ */
 export function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message);
+  return e instanceof RangeError && e.message.toLowerCase().includes('call stack');
 }
 
 const HINT =

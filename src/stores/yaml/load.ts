@@ -45,7 +45,7 @@ function checkSyntax(tokens: CST.Token[], lineCounter: LineCounter): void {
     const pos = lineCounter.linePos(e.pos[0]);
     const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     // the `yaml` package reports its own stack overflow as a syntax error
-    if (/call stack/i.test(msg)) throw new RangeError('Maximum call stack size exceeded');
+    if (msg.toLowerCase().includes('call stack')) throw new RangeError('Maximum call stack size exceeded');
     throw new ParseError(`line ${pos.line}, column ${pos.col}: ${msg}`, { hint: 'fix the YAML syntax' });
   }
 }
@@ -113,8 +113,27 @@ export function loadYaml(data: Uint8Array): LoadedFile {
  */
 function mayBeTooDeep(text: string): boolean {
   if (text.length < MAX_NESTING) return false;
-  const lead = new RegExp(`^(?:[ \\t]|[-?:](?=[ \\t])){${MAX_NESTING - 1},}`, 'm');
-  return lead.test(text);
+  // A scan of each line's lead, not a regex: `(...){9999,}` makes V8 compile 9,999 copies of
+  // the group, which is slow and can exhaust the regex compiler's memory.
+  const need = MAX_NESTING - 1;
+  for (let start = 0; start < text.length; ) {
+    let i = start;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9) i++;
+      else if ((c === 45 || c === 63 || c === 58) && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 9)) i++;
+      else break;
+    }
+    if (i - start >= need) return true;
+    // the next line (after any line break JS's `^` with the m flag knows)
+    let j = i;
+    for (; j < text.length; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) break;
+    }
+    start = j + 1;
+  }
+  return false;
 }
 
 /**
