@@ -72,7 +72,12 @@ export function makeGnupgHome(t: ExecutionContext, opts: { importVectorKey?: boo
   });
   // a cheap S2K for passphrase-protected test keys: generating or exporting one drops from ~3 s to ~20 ms
   writeFileSync(join(home, 'gpg-agent.conf'), 's2k-count 65536\n');
-  if (opts.importVectorKey) gpg(home, ['--import', VECTOR_KEY_FILE]);
+  if (opts.importVectorKey) {
+    gpg(home, ['--import', VECTOR_KEY_FILE]);
+    // create the trustdb now: gpg processes that create it at the same moment (tests running
+    // concurrently in one home) can leave it corrupted ("read expected rec type 13, got 12")
+    gpg(home, ['--check-trustdb']);
+  }
   return home;
 }
 
