@@ -4,6 +4,7 @@
  * element, each with the comments that stand before it). Pure.
  */
 import type { PathStep } from '../tree/path.js';
+import { sameLeaf } from '../tree/mutate.js';
 import type { CommentNode, MapNode, Node, SeqNode } from '../tree/types.js';
 
 /** `["a"][0]["b"]` (the document itself: `(document)`). */
@@ -34,14 +35,8 @@ export function sameNode(a: Node | undefined, b: Node | undefined): boolean {
         return sameNode(x, y);
       });
     }
-    case 'bytes':
-      return Buffer.from(a.value).equals(Buffer.from((b as typeof a).value));
-    case 'float':
-      return Object.is(a.value, (b as typeof a).value);
-    case 'null':
-      return true;
     default:
-      return a.value === (b as typeof a).value;
+      return sameLeaf(a, b);
   }
 }
 

@@ -21,6 +21,14 @@ export function sameValue(a: Node, b: Node): boolean {
       const xb = (b as SeqNode).items.filter((i): i is Node => i.kind !== 'comment');
       return xa.length === xb.length && xa.every((x, i) => sameValue(x, xb[i]!));
     }
+    default:
+      return sameLeaf(a, b);
+  }
+}
+
+/** Equality of two leaves of the same kind (floats by Object.is, so -0 and NaN are exact). */
+export function sameLeaf(a: Exclude<Node, MapNode | SeqNode>, b: Node): boolean {
+  switch (a.kind) {
     case 'bytes':
       return Buffer.from(a.value).equals(Buffer.from((b as typeof a).value));
     case 'float':
