@@ -18,11 +18,11 @@ import { makeKeyContext } from '../../src/io/context.js';
 import { KEY_TYPES } from '../../src/keys/registry.js';
 import { readMetadata } from '../../src/stores/metadata.js';
 import { formatFromPath, storeFor, type FormatName } from '../../src/stores/index.js';
+import { RULE_FIELDS } from '../../src/tree/select.js';
 import type { MapNode, Node } from '../../src/tree/types.js';
 import { ageKeygen } from '../helpers/cli.js';
 import { fuzzParams } from '../helpers/fuzz.js';
-import { sharedTest } from '../helpers/shared.js';
-import { vectorsDir } from '../helpers/shared.js';
+import { sharedTest, vectorsDir } from '../helpers/shared.js';
 import { applyEdits, edits } from './enc-mutate.js';
 
 const FIELDS = [
@@ -33,12 +33,7 @@ const FIELDS = [
   'version',
   'shamir_threshold',
   'mac_only_encrypted',
-  'unencrypted_suffix',
-  'encrypted_suffix',
-  'unencrypted_regex',
-  'encrypted_regex',
-  'unencrypted_comment_regex',
-  'encrypted_comment_regex',
+  ...RULE_FIELDS,
   'attention',
 ];
 const KEY_FIELDS = ['arn', 'role', 'context', 'created_at', 'enc', 'aws_profile', 'fp', 'recipient', 'resource_id', 'vault_url', 'name', 'version', 'vault_address', 'engine_path', 'key_name', 'key_id', 'region'];
