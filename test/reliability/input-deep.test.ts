@@ -64,6 +64,22 @@ test.serial('JSON, 10,000 levels: encrypt, decrypt, set, rotate, convert to YAML
 
 });
 
+test.serial('deep JSON in a file over 64 KB (the pre-scan\'s native path) and in a .env file read with --input-type json', async (t) => {
+  const ws = ageWorkspace(t);
+  const src = '{"pad":"' + 'x'.repeat(100_000) + '","d":' + deepJson(N - 1) + '}';
+  ws.write('big.json', src);
+  await encryptedCopy(ws, 'big.json', ['--indent', '0']);
+  let r = await ws.run(['decrypt', '--indent', '0', 'big.json']);
+  ok(t, r, 'decrypt of the large deep file');
+  t.is(squash(r.out), src);
+
+  // a name that says dotenv (never scanned) with an explicit JSON input type: scanned
+  ws.write('deep.env', deepJson(N));
+  r = await ws.run(['encrypt', '--age', ws.key.recipient, '--input-type', 'json', '--output-type', 'json', '--indent', '0', 'deep.env']);
+  ok(t, r, 'encrypt of deep JSON named .env');
+  t.false(r.out.includes('s3cr3t'));
+});
+
 test.serial('JSON arrays, 10,000 levels: convert to YAML and back', async (t) => {
   // (10,000 nested objects as YAML are a 100 MB mapping chain: that case is the block YAML test)
   const ws = ageWorkspace(t);

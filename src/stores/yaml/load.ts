@@ -111,8 +111,14 @@ export function loadYaml(data: Uint8Array): LoadedFile {
  * way to open more than {@link MAX_NESTING} indentation levels (checked exactly by the full
  * reader). Looks at the indentation and leading `- `/`? ` of each line.
  */
+const LONG_LEAD_RE = new RegExp(`^[ \\t?:-]{${MAX_NESTING - 1}}`, 'm');
+
 function mayBeTooDeep(text: string): boolean {
   if (text.length < MAX_NESTING) return false;
+  // Such a lead is a run of MAX_NESTING - 1 of these characters at a line start: a regex test
+  // (native, a few ms less than the loop below for a 1 MB file) rules most files out. A single
+  // character class is safe to repeat this often; see the note below.
+  if (!LONG_LEAD_RE.test(text)) return false;
   // A scan of each line's lead, not a regex: `(...){9999,}` makes V8 compile 9,999 copies of
   // the group, which is slow and can exhaust the regex compiler's memory.
   const need = MAX_NESTING - 1;
