@@ -3,10 +3,11 @@
  * the metadata appended to every document as its last key `sops`.
  */
 import { SopsError } from '../../errors.js';
-import { entry, map, type Node } from '../../tree/types.js';
+import { entry, map, type MapNode, type Node } from '../../tree/types.js';
+import { directYaml } from './direct.js';
 import type { EmitOptions, LoadedFile } from '../types.js';
 import { documentEvents, toGNode } from './encode.js';
-import { emitEvents, type EmitEvent } from './emitter.js';
+import { clampIndent, emitEvents, type EmitEvent } from './emitter.js';
 
 /** Default indentation of sops's YAML store. */
 export const DEFAULT_INDENT = 4;
@@ -23,11 +24,17 @@ function indentOf(opts: EmitOptions | undefined): number {
 /** The YAML text of a whole file (sops `EmitEncryptedFile` / `EmitPlainFile`). */
 export function emitYaml(file: LoadedFile, opts?: EmitOptions): string {
   const indent = indentOf(opts);
+  const roots = file.documents.map((doc) => (file.metadata ? map([...doc.items, entry('sops', file.metadata)]) : doc));
+  return directYaml(roots, clampIndent(indent)) ?? emitYamlEvents(roots, indent);
+}
+
+/**
+ * {@link emitYaml} of document roots through go-yaml nodes and events, for any tree.
+ * Exported for the tests that compare it with the direct writer.
+ */
+export function emitYamlEvents(roots: MapNode[], indent: number): string {
   const events: EmitEvent[] = [];
-  for (const doc of file.documents) {
-    const root = file.metadata ? map([...doc.items, entry('sops', file.metadata)]) : doc;
-    documentEvents(toGNode(root), events);
-  }
+  for (const root of roots) documentEvents(toGNode(root), events);
   return events.length ? emitEvents(events, indent) : '';
 }
 

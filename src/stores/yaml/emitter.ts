@@ -27,9 +27,34 @@ type State =
   | 'flowSeqFirst' | 'flowSeqItem' | 'flowMapFirst' | 'flowMapKey'
   | 'blockSeqFirst' | 'blockSeqItem' | 'blockMapFirst' | 'blockMapKey' | 'blockMapSimpleValue' | 'blockMapValue';
 
-/** Emits a list of events with the given indentation (go-yaml clamps it to 2..9). */
+/** The indentation go-yaml uses for a requested one (it clamps it to 2..9). */
+export const clampIndent = (indent: number): number => (indent < 2 || indent > 9 ? 2 : indent);
+
+/** Emits a list of events with the given indentation. */
 export function emitEvents(events: EmitEvent[], indent: number): string {
-  return new Emitter(events, indent < 2 || indent > 9 ? 2 : indent).run();
+  return new Emitter(events, clampIndent(indent)).run();
+}
+
+/**
+ * go-yaml's `yaml_emitter_increase_indent`: the indentation of a node's content, from the
+ * current one (negative at the document level). `inSeqItem`: the node is a block sequence item.
+ */
+export function nextIndent(indent: number, bestIndent: number, flow: boolean, indentless: boolean, inSeqItem: boolean): number {
+  if (indent < 0) return flow ? bestIndent : 0;
+  if (indentless) return indent;
+  return inSeqItem ? indent + 2 : bestIndent * Math.floor((indent + bestIndent) / bestIndent);
+}
+
+/** go-yaml's `yaml_emitter_select_scalar_style` for the scalars written here: the style a scalar is written in. */
+export function finalStyle(style: ScalarStyle, a: ScalarAnalysis, value: string, simpleKey: boolean, flowLevel: number): ScalarStyle {
+  if (simpleKey && a.multiline) style = 'double';
+  if (style === 'plain') {
+    if ((flowLevel > 0 && !a.flowPlainAllowed) || (flowLevel === 0 && !a.blockPlainAllowed)) style = 'single';
+    if (value.length === 0 && (flowLevel > 0 || simpleKey)) style = 'single';
+  }
+  if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
+  if (style === 'literal' && (!a.blockAllowed || flowLevel > 0 || simpleKey)) style = 'double';
+  return style;
 }
 
 class Emitter {
@@ -84,11 +109,7 @@ class Emitter {
 
   private increaseIndent(flow: boolean, indentless: boolean): void {
     this.indents.push(this.w.indent);
-    if (this.w.indent < 0) this.w.indent = flow ? this.bestIndent : 0;
-    else if (!indentless) {
-      if (this.states[this.states.length - 1] === 'blockSeqItem') this.w.indent += 2;
-      else this.w.indent = this.bestIndent * Math.floor((this.w.indent + this.bestIndent) / this.bestIndent);
-    }
+    this.w.indent = nextIndent(this.w.indent, this.bestIndent, flow, indentless, this.states[this.states.length - 1] === 'blockSeqItem');
   }
 
   private dispatch(ev: EmitEvent): void {
@@ -292,16 +313,7 @@ class Emitter {
   }
 
   private selectStyle(ev: Extract<EmitEvent, { t: 'scalar' }>): void {
-    const a = this.analysis!;
-    let style = ev.style;
-    if (this.simpleKeyContext && a.multiline) style = 'double';
-    if (style === 'plain') {
-      if ((this.flowLevel > 0 && !a.flowPlainAllowed) || (this.flowLevel === 0 && !a.blockPlainAllowed)) style = 'single';
-      if (ev.value.length === 0 && (this.flowLevel > 0 || this.simpleKeyContext)) style = 'single';
-    }
-    if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
-    if (style === 'literal' && (!a.blockAllowed || this.flowLevel > 0 || this.simpleKeyContext)) style = 'double';
-    this.style = style;
+    this.style = finalStyle(ev.style, this.analysis!, ev.value, this.simpleKeyContext, this.flowLevel);
   }
 
   private processHead(): void {

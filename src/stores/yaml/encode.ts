@@ -2,7 +2,7 @@
  * Tree -> emitter events, as sops's YAML store builds go-yaml nodes (comments become head,
  * line and foot comments of neighbouring nodes) and go-yaml's encoder turns nodes into events.
  */
-import type { CommentNode, Leaf, MapNode, Node, SeqNode } from '../../tree/types.js';
+import type { BytesLeaf, CommentNode, Leaf, MapNode, Node, SeqNode, StrLeaf } from '../../tree/types.js';
 import type { EmitEvent } from './emitter.js';
 import { yamlFloatText } from './gofloat.js';
 import { plainResolvesToString } from './resolve.js';
@@ -67,61 +67,80 @@ function encodeBase64(b: Uint8Array): string {
   return out;
 }
 
-function stringNode(s: string, isKey = false): GNode {
-  const n = gnode('scalar');
-  n.value = s;
-  // go-yaml writes a literal "<<" as `!!merge <<`, which go-yaml (and so sops) then refuses to
-  // read back when its value is not a mapping; "<<" quoted reads back as the same plain key.
-  if (s === '<<') {
-    n.style = 'double';
-    return n;
-  }
+/** A scalar's style and analysis (none: the emitter analyzes it). */
+export interface StyledScalar {
+  style: ScalarStyle;
+  analysis: ScalarAnalysis | undefined;
+}
+
+// go-yaml writes a literal "<<" as `!!merge <<`, which go-yaml (and so sops) then refuses to
+// read back when its value is not a mapping; "<<" quoted reads back as the same plain key.
+const MERGE_KEY_STYLE: StyledScalar = { style: 'double', analysis: undefined };
+
+/** The style (and analysis) of a string node; `isKey`: a mapping key. */
+export function stringScalar(s: string, isKey: boolean): StyledScalar {
+  if (s === '<<') return MERGE_KEY_STYLE;
   let sa = isKey ? keyStyles.get(s) : undefined;
   if (!sa) {
     sa = styleAndAnalysis(s);
     if (isKey && keyStyles.size < KEY_STYLES_MAX) keyStyles.set(s, sa);
   }
+  return sa;
+}
+
+function stringNode(s: string, isKey = false): GNode {
+  const n = gnode('scalar');
+  n.value = s;
+  const sa = stringScalar(s, isKey);
   n.style = sa.style;
   n.analysis = sa.analysis;
   return n;
 }
 
-function leafNode(leaf: Leaf): GNode {
-  const n = gnode('scalar');
-  switch (leaf.kind) {
-    case 'str':
-      return stringNode(leaf.value);
-    case 'bytes': {
-      try {
-        return stringNode(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(leaf.value));
-      } catch {
-        n.tag = 'binary';
-        n.value = encodeBase64(leaf.value);
-        n.style = n.value.includes('\n') ? 'literal' : 'plain';
-        return n;
-      }
-    }
-    case 'int':
-      n.value = leaf.value.toString();
-      return n;
-    case 'float':
-      // go-yaml writes -0 as `-0`, which reads back as the integer 0 (and breaks the MAC of a
-      // clear-text value); `-0.0` reads back as the float -0.
-      n.value = Object.is(leaf.value, -0) ? '-0.0' : yamlFloatText(leaf.value);
-      return n;
-    case 'bool':
-      n.value = leaf.value ? 'true' : 'false';
-      return n;
-    case 'time':
-      n.value = leaf.value;
-      return n;
-    case 'null':
-      n.value = 'null';
-      return n;
+/** The text of bytes that are valid UTF-8 (written as a string), or undefined (written as `!!binary`). */
+export function utf8Text(b: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+  } catch {
+    return undefined;
   }
 }
 
-const joinComments = (cs: string[]): string => '#' + cs.join('\n#');
+/** The plain-style text of a leaf that is not a string. */
+export function leafText(leaf: Exclude<Leaf, StrLeaf | BytesLeaf>): string {
+  switch (leaf.kind) {
+    case 'int':
+      return leaf.value.toString();
+    case 'float':
+      // go-yaml writes -0 as `-0`, which reads back as the integer 0 (and breaks the MAC of a
+      // clear-text value); `-0.0` reads back as the float -0.
+      return Object.is(leaf.value, -0) ? '-0.0' : yamlFloatText(leaf.value);
+    case 'bool':
+      return leaf.value ? 'true' : 'false';
+    case 'time':
+      return leaf.value;
+    case 'null':
+      return 'null';
+  }
+}
+
+function leafNode(leaf: Leaf): GNode {
+  if (leaf.kind === 'str') return stringNode(leaf.value);
+  const n = gnode('scalar');
+  if (leaf.kind === 'bytes') {
+    const text = utf8Text(leaf.value);
+    if (text !== undefined) return stringNode(text);
+    n.tag = 'binary';
+    n.value = encodeBase64(leaf.value);
+    n.style = n.value.includes('\n') ? 'literal' : 'plain';
+    return n;
+  }
+  n.value = leafText(leaf);
+  return n;
+}
+
+/** Comment lines as one head/line/foot comment text. */
+export const joinComments = (cs: string[]): string => '#' + cs.join('\n#');
 const addHead = (n: GNode, cs: string[]): void => {
   if (cs.length) n.head = n.head ? `${joinComments(cs)}\n${n.head}` : joinComments(cs);
 };

@@ -347,12 +347,16 @@ function quoted(s: string): { value: string; end: number } | undefined {
   return undefined;
 }
 
+/** Whether `text` has only characters of the fast subset (all of them allowed in YAML text). */
+export const inFastCharset = (text: string): boolean => !OUTSIDE.test(text);
+
 /**
  * Reads YAML text (already decoded, CR handling done) if it is in the fast subset; undefined
- * when it is not, and the full reader must decide.
+ * when it is not, and the full reader must decide. `charsetChecked`: {@link inFastCharset} is
+ * known to hold.
  */
-export function fastLoadYaml(text: string): LoadedFile | undefined {
-  if (text.length === 0 || OUTSIDE.test(text)) return undefined;
+export function fastLoadYaml(text: string, charsetChecked = false): LoadedFile | undefined {
+  if (text.length === 0 || (!charsetChecked && !inFastCharset(text))) return undefined;
   let root: Frame;
   try {
     root = new Reader(text).read();

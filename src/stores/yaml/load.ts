@@ -3,6 +3,7 @@
  * aliases expanded, merge keys kept literally, comments as comment items, the `sops`
  * metadata taken from the first document and removed from all of them.
  */
+import { isAscii } from 'node:buffer';
 import type { CST, LineCounter } from 'yaml';
 import { yamlLib } from './lib.js';
 import { ParseError } from '../../errors.js';
@@ -11,20 +12,25 @@ import type { LoadedFile } from '../types.js';
 import { attachComments } from './attach.js';
 import { Builder, type LNode } from './build.js';
 import { Converter } from './convert.js';
-import { fastLoadYaml } from './fast.js';
+import { fastLoadYaml, inFastCharset } from './fast.js';
 import { guardDepth, MAX_NESTING } from '../depth.js';
 
 /** The metadata key sops uses in YAML and JSON files. */
 export const METADATA_KEY = 'sops';
 
 function decodeText(data: Uint8Array): string {
-  let text: string;
+  // ASCII (most sops files): every byte is its character, nothing to decode or validate.
+  if (isAscii(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   try {
     // A leading byte order mark is dropped, as go-yaml does.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+    return new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch (cause) {
     throw new ParseError('the YAML input is not valid UTF-8', { cause });
   }
+}
+
+/** Control characters (other than tab and line breaks) fail, as in go-yaml. */
+function checkCharacters(text: string): void {
   const bad = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.exec(text);
   if (bad) {
     const line = text.slice(0, bad.index).split('\n').length;
@@ -32,7 +38,6 @@ function decodeText(data: Uint8Array): string {
       hint: 'YAML text may not contain NUL or other control characters; write them as escapes in a double-quoted string ("\\0", "\\x01")',
     });
   }
-  return text;
 }
 
 /** Syntax errors, as the `yaml` package reports them. */
@@ -99,9 +104,12 @@ function checkMergeValue(v: LNode): void {
 /** Parses a YAML file into documents and metadata. */
 export function loadYaml(data: Uint8Array): LoadedFile {
   const raw = decodeText(data);
+  // The fast reader's characters are all allowed: one scan of the text for both checks.
+  const fastChars = inFastCharset(raw);
+  if (!fastChars) checkCharacters(raw);
   return guardDepth('could not parse the YAML input', () => {
     // The fast reader does not count nesting levels; text that may reach the limit goes to the full reader.
-    const fast = mayBeTooDeep(raw) ? undefined : fastLoadYaml(raw);
+    const fast = !fastChars || mayBeTooDeep(raw) ? undefined : fastLoadYaml(raw, true);
     return fast ?? loadYamlFull(raw);
   });
 }

@@ -189,6 +189,9 @@ const ESCAPES: Record<number, string> = {
 /** Runs of spaces for indentation, by length (made once). */
 const SPACES: string[] = [];
 const spaces = (n: number): string => (SPACES[n] ??= ' '.repeat(n));
+/** A line break and then `n` spaces, by `n`. */
+const BREAK_SPACES: string[] = [];
+const breakAndSpaces = (n: number): string => (BREAK_SPACES[n] ??= '\n' + spaces(n));
 
 /** The output buffer plus the layout state go-yaml keeps while writing. */
 export class Writer {
@@ -213,6 +216,16 @@ export class Writer {
     this.column++;
   }
 
+  /** The space between a `:` or `-` indicator and what follows, joined to the indicator (fewer pieces to join). */
+  private space(): void {
+    const last = this.out.length - 1;
+    const prev = this.out[last];
+    if (prev === ':') this.out[last] = ': ';
+    else if (prev === '-') this.out[last] = '- ';
+    else this.out.push(' ');
+    this.column++;
+  }
+
   putBreak(): void {
     this.out.push('\n');
     this.column = 0;
@@ -232,18 +245,26 @@ export class Writer {
 
   writeIndent(): void {
     const indent = Math.max(this.indent, 0);
-    if (!this.indention || this.column > indent || (this.column === indent && !this.whitespace)) this.putBreak();
-    if (this.footIndent === indent) this.putBreak();
-    if (this.column < indent) {
-      this.out.push(spaces(indent - this.column));
+    const newLine = !this.indention || this.column > indent || (this.column === indent && !this.whitespace);
+    if (newLine && this.footIndent !== indent) {
+      // the common case, a new line at the indentation: one piece
+      this.out.push(breakAndSpaces(indent));
       this.column = indent;
+      this.indention = true;
+    } else {
+      if (newLine) this.putBreak();
+      if (this.footIndent === indent) this.putBreak();
+      if (this.column < indent) {
+        this.out.push(spaces(indent - this.column));
+        this.column = indent;
+      }
     }
     this.whitespace = true;
     this.footIndent = -1;
   }
 
   writeIndicator(ind: string, needWs: boolean, isWs: boolean, isIndention: boolean): void {
-    if (needWs && !this.whitespace) this.put(' ');
+    if (needWs && !this.whitespace) this.space();
     // indicators are ASCII: one column per character
     this.out.push(ind);
     this.column += ind.length;
@@ -291,7 +312,7 @@ export class Writer {
   writePlain(value: string, allowBreaks: boolean): void {
     if (PLAIN_ASCII.test(value)) {
       // what the loop below does for such text (go-yaml never folds: bestWidth is unlimited)
-      if (value.length > 0 && !this.whitespace) this.put(' ');
+      if (value.length > 0 && !this.whitespace) this.space();
       this.out.push(value);
       this.column += value.length;
       if (value.length > 0) this.whitespace = false;
