@@ -17,7 +17,14 @@ const path = require('node:path');
 // The AWS SDK warns about Node 20 on first use; that warning is noise in a CLI's stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const argv = process.argv.slice(2);
+/**
+ * The first argument of the big-stack worker (runOnBigStack below): a NUL byte cannot be part
+ * of a real command-line argument, so only that thread sees it. Loading node:worker_threads
+ * just to read `isMainThread` cost every small command ~1 ms.
+ */
+const WORKER_MARK = '\0tsops-big-stack';
+const onWorker = process.argv[2] === WORKER_MARK;
+const argv = process.argv.slice(onWorker ? 3 : 2);
 const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'bundle', 'tsops.cjs');
 const cacheFile = `${bundle}.cache`;
@@ -85,7 +92,6 @@ async function run() {
 // command runs on a worker thread with a large stack (sops accepts 10,000 levels of YAML and
 // JSON). A cheap scan of the files and values named on the command line decides; ordinary
 // files never pay for the thread.
-const { isMainThread, Worker } = require('node:worker_threads');
 /** Estimated nesting above which a command runs on the big-stack thread. */
 const DEEP = 200;
 /** Stack of that thread (MB): 10,000 levels of every format and command fit with room to spare. */
@@ -179,8 +185,9 @@ function deepInput(args) {
 }
 
 function runOnBigStack() {
+  const { Worker } = require('node:worker_threads');
   const worker = new Worker(__filename, {
-    argv,
+    argv: [WORKER_MARK, ...argv],
     env: process.env,
     stdin: true,
     stdout: false,
@@ -213,7 +220,7 @@ function runOnBigStack() {
   });
 }
 
-if (!isMainThread) {
+if (onWorker) {
   const { parentPort } = require('node:worker_threads');
   run().then(
     (code) => parentPort.postMessage({ exitCode: code ?? 0 }),
