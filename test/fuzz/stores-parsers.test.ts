@@ -54,7 +54,7 @@ function mutate(src: Uint8Array, muts: Mutation[], tokens: string[]): Uint8Array
     if (m.kind === 'insert') b = Buffer.concat([b.subarray(0, at), Buffer.from(tokens[m.token % tokens.length]!), b.subarray(at)]);
     else if (m.kind === 'delete') b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + m.len))]);
     else if (m.kind === 'dup') b = Buffer.concat([b.subarray(0, at + m.len), b.subarray(at)]);
-    else if (at < b.length) b[at] = m.byte;
+    else if (m.kind === 'flip' && at < b.length) b[at] = m.byte;
   }
   return new Uint8Array(b);
 }

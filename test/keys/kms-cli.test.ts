@@ -1,6 +1,6 @@
 // The KMS flags of the CLI: --kms / SOPS_KMS_ARN, --encryption-context, --aws-profile, against
 // the loopback KMS server (real @aws-sdk/client-kms, SigV4 checked by the server).
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseEnv, runCli, tempDir } from '../helpers/cli.js';
@@ -8,7 +8,7 @@ import { kmsTestEnv, startKmsServer } from '../helpers/kms-server.js';
 
 const ARN = 'arn:aws:kms:us-east-1:111122223333:key/cli-test';
 
-async function setup(t: Parameters<Parameters<typeof test>[1]>[0]) {
+async function setup(t: ExecutionContext) {
   const server = await startKmsServer();
   t.teardown(() => server.close());
   const dir = tempDir(t);
